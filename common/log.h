@@ -1,0 +1,45 @@
+/* log.h: one-line, key=value structured logging to stderr. */
+#ifndef RF_LOG_H
+#define RF_LOG_H
+
+#include <stddef.h>
+
+enum rf_log_level {
+    RF_LOG_ERROR = 0,
+    RF_LOG_WARN = 1,
+    RF_LOG_INFO = 2,
+    RF_LOG_DEBUG = 3,
+    RF_LOG_TRACE = 4,
+};
+
+extern int rf_log_level_current;
+
+/* Checks the level before formatting anything. Messages are written as
+ *   ts=2026-11-23T23:20:11.123Z level=info proc=controller.1 src=file.c:42 <msg>
+ * and <msg> should itself be "what happened key=value ...". */
+#define RF_LOG(level, ...)                                                   \
+    do {                                                                     \
+        if ((int)(level) <= rf_log_level_current)                            \
+            rf_log_write((level), __FILE__, __LINE__, __VA_ARGS__);          \
+    } while (0)
+#define RF_ERROR(...) RF_LOG(RF_LOG_ERROR, __VA_ARGS__)
+#define RF_WARN(...) RF_LOG(RF_LOG_WARN, __VA_ARGS__)
+#define RF_INFO(...) RF_LOG(RF_LOG_INFO, __VA_ARGS__)
+#define RF_DEBUG(...) RF_LOG(RF_LOG_DEBUG, __VA_ARGS__)
+#define RF_TRACE(...) RF_LOG(RF_LOG_TRACE, __VA_ARGS__)
+
+void rf_log_write(int level, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+void rf_log_set_level(int level);
+/* "error"|"warn"|"info"|"debug"|"trace" -> level; RF_EINVAL otherwise. */
+int rf_log_level_parse(const char *name, int *level);
+/* Process label shown as proc=...; the string is copied (max 63 chars). */
+void rf_log_set_proc(const char *proc);
+
+/* Escape untrusted bytes for a log line: printable ASCII kept, everything
+ * else as \xNN, output truncated to fit dst (always NUL-terminated, "..."
+ * appended when cut). Returns dst. Never log peer bytes any other way. */
+char *rf_log_escape(char *dst, size_t dstsz, const void *src, size_t n);
+
+#endif
