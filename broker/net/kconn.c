@@ -1,0 +1,526 @@
+/* kconn.c: Kafka connections: accept, size-checked framing, one request in
+ * flight per connection, ordered responses, idle and partial-frame timeouts.
+ *
+ * Happy path: bytes arrive in the listener's shared read buffer and are fed
+ * to feed(): 4 size bytes, a size check, one allocation of exactly the frame,
+ * the frame bytes, then the handler. While the handler works, reading is
+ * stopped and bytes already received for later requests wait in `pending`.
+ * The handler's answer is written and the next request is taken from
+ * `pending` or the socket.
+ *
+ * Failure modes: bad size, timeouts, read errors and EOF close the
+ * connection (conn_close). A connection is freed once both its handles are
+ * closed AND no request is with the handler (conn_maybe_free). */
+#include "kconn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+
+#define READ_BUF_SIZE (64u * 1024u)
+/* Stop taking new requests while this much response data is unsent. */
+#define WRITE_QUEUE_HIGH (16u * 1024u * 1024u)
+
+enum conn_state {
+    CONN_READ_SIZE, /* waiting for (the rest of) the 4-byte size */
+    CONN_READ_BODY, /* frame allocated, filling it */
+    CONN_HANDLER,   /* a request is with the handler */
+};
+
+struct rf_kconn {
+    struct rf_klistener *l;
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    enum conn_state state;
+    uint8_t size_buf[4];
+    size_t size_got;
+    uint8_t *frame; /* owned; handed to the handler, freed after it answers */
+    size_t frame_len;
+    size_t frame_got;
+    struct rf_wr pending; /* bytes read past the current request */
+    size_t pending_off;
+    int handles_open; /* tcp + timer not yet closed */
+    bool closing;
+    bool reading;
+    bool write_blocked; /* next request waits for the write queue to drain */
+    bool feeding;       /* inside feed(): a synchronous answer must not
+                           re-enter it, the running loop continues */
+    uint64_t id;
+    char peer[64];
+    struct rf_kconn *prev, *next;
+};
+
+struct rf_klistener {
+    uv_loop_t *loop;
+    uv_tcp_t server;
+    struct rf_klistener_opts opts;
+    rf_kconn_request_cb cb;
+    void *data;
+    struct rf_kconn *conns;
+    uint32_t nconns;
+    uint64_t next_id;
+    uint8_t read_buf[READ_BUF_SIZE];
+    bool read_buf_busy;
+    bool closing;
+    int handles_open; /* server + every connection's handles */
+    void (*close_cb)(void *data);
+    void *close_data;
+};
+
+struct write_req {
+    uv_write_t req;
+    uint8_t size[4];
+    uint8_t *resp; /* owned */
+    struct rf_kconn *conn;
+};
+
+static void conn_close(struct rf_kconn *conn, const char *why);
+static void conn_next(struct rf_kconn *conn);
+
+static void listener_handle_closed(struct rf_klistener *l)
+{
+    if (--l->handles_open == 0 && l->closing) {
+        void (*cb)(void *) = l->close_cb;
+        void *data = l->close_data;
+        rf_free(l);
+        if (cb)
+            cb(data);
+    }
+}
+
+static void conn_maybe_free(struct rf_kconn *conn)
+{
+    struct rf_klistener *l = conn->l;
+    if (conn->handles_open > 0 || conn->state == CONN_HANDLER)
+        return;
+    rf_free(conn->frame);
+    rf_wr_free(&conn->pending);
+    rf_free(conn);
+    listener_handle_closed(l);
+}
+
+static void conn_handle_closed(uv_handle_t *h)
+{
+    struct rf_kconn *conn = h->data;
+    conn->handles_open--;
+    conn_maybe_free(conn);
+}
+
+static void conn_close(struct rf_kconn *conn, const char *why)
+{
+    struct rf_klistener *l = conn->l;
+    if (conn->closing)
+        return;
+    conn->closing = true;
+    if (why != NULL)
+        RF_INFO("kafka connection closed conn=%llu peer=%s reason=\"%s\"",
+                (unsigned long long)conn->id, conn->peer, why);
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        l->conns = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    l->nconns--;
+    uv_close((uv_handle_t *)&conn->tcp, conn_handle_closed);
+    uv_close((uv_handle_t *)&conn->timer, conn_handle_closed);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    struct rf_kconn *conn = t->data;
+    if (conn->state == CONN_READ_SIZE && conn->size_got == 0)
+        conn_close(conn, "idle timeout");
+    else
+        conn_close(conn, "request not received in time");
+}
+
+static void arm_timer(struct rf_kconn *conn)
+{
+    const struct rf_klistener_opts *o = &conn->l->opts;
+    if (conn->closing)
+        return;
+    if (conn->state == CONN_HANDLER) {
+        uv_timer_stop(&conn->timer);
+        return;
+    }
+    if (conn->state == CONN_READ_SIZE && conn->size_got == 0)
+        uv_timer_start(&conn->timer, on_timeout, o->idle_timeout_ms, 0);
+    else if (conn->state == CONN_READ_SIZE && conn->size_got == 1)
+        uv_timer_start(&conn->timer, on_timeout, o->partial_timeout_ms, 0);
+    /* mid-frame: the deadline set when the frame started keeps running */
+}
+
+/* Feed received bytes into the frame state machine. Returns the number of
+ * bytes consumed: it stops when a request goes to the handler. */
+static size_t feed(struct rf_kconn *conn, const uint8_t *p, size_t n)
+{
+    size_t used = 0;
+    while (used < n && !conn->closing && conn->state != CONN_HANDLER) {
+        if (conn->state == CONN_READ_SIZE) {
+            size_t take = 4 - conn->size_got;
+            if (take > n - used)
+                take = n - used;
+            memcpy(conn->size_buf + conn->size_got, p + used, take);
+            conn->size_got += take;
+            used += take;
+            if (conn->size_got < 4) {
+                arm_timer(conn);
+                break;
+            }
+            uint32_t size = rf_be32_load(conn->size_buf);
+            if (size < RF_KCONN_MIN_FRAME || size > conn->l->opts.max_frame) {
+                char why[96];
+                snprintf(why, sizeof why, "frame size %u outside [%u, %u]",
+                         size, RF_KCONN_MIN_FRAME, conn->l->opts.max_frame);
+                conn_close(conn, why);
+                break;
+            }
+            conn->frame = rf_malloc(size); /* bounded by max_frame above */
+            conn->frame_len = size;
+            conn->frame_got = 0;
+            conn->state = CONN_READ_BODY;
+            uv_timer_start(&conn->timer, on_timeout,
+                           conn->l->opts.partial_timeout_ms, 0);
+            continue;
+        }
+        size_t take = conn->frame_len - conn->frame_got;
+        if (take > n - used)
+            take = n - used;
+        memcpy(conn->frame + conn->frame_got, p + used, take);
+        conn->frame_got += take;
+        used += take;
+        if (conn->frame_got == conn->frame_len) {
+            conn->state = CONN_HANDLER;
+            conn->size_got = 0;
+            arm_timer(conn);
+            conn->l->cb(conn, conn->frame, conn->frame_len, conn->l->data);
+        }
+    }
+    return used;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct rf_kconn *conn = h->data;
+    struct rf_klistener *l = conn->l;
+    (void)suggested;
+    if (l->read_buf_busy) { /* cannot happen on one loop; be safe */
+        buf->base = NULL;
+        buf->len = 0;
+        return;
+    }
+    l->read_buf_busy = true;
+    buf->base = (char *)l->read_buf;
+    buf->len = sizeof l->read_buf;
+}
+
+static void stop_reading(struct rf_kconn *conn)
+{
+    if (conn->reading) {
+        uv_read_stop((uv_stream_t *)&conn->tcp);
+        conn->reading = false;
+    }
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct rf_kconn *conn = s->data;
+    if (buf->base == (char *)conn->l->read_buf)
+        conn->l->read_buf_busy = false;
+    if (nread < 0) {
+        conn_close(conn, nread == UV_EOF ? NULL : uv_strerror((int)nread));
+        return;
+    }
+    if (nread == 0)
+        return;
+    size_t n = (size_t)nread;
+    /* feed() may call the handler, which may answer (and even close) at
+     * once; conn stays allocated until its close callbacks run. */
+    conn->feeding = true;
+    size_t used = feed(conn, (const uint8_t *)buf->base, n);
+    conn->feeding = false;
+    if (conn->closing)
+        return;
+    if (used < n) {
+        rf_wr_bytes(&conn->pending, buf->base + used, n - used);
+        stop_reading(conn);
+    } else if (conn->state == CONN_HANDLER) {
+        stop_reading(conn);
+    } else {
+        arm_timer(conn);
+    }
+}
+
+static void start_reading(struct rf_kconn *conn)
+{
+    if (conn->reading || conn->closing)
+        return;
+    if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) != 0) {
+        conn_close(conn, "read start failed");
+        return;
+    }
+    conn->reading = true;
+}
+
+/* Take requests already received, then read more. */
+static void drain(struct rf_kconn *conn)
+{
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) >
+        WRITE_QUEUE_HIGH) {
+        conn->write_blocked = true;
+        stop_reading(conn);
+        return;
+    }
+    conn->feeding = true;
+    while (conn->pending_off < conn->pending.len && !conn->closing &&
+           conn->state != CONN_HANDLER) {
+        conn->pending_off += feed(conn, conn->pending.base + conn->pending_off,
+                                  conn->pending.len - conn->pending_off);
+    }
+    conn->feeding = false;
+    if (conn->pending_off == conn->pending.len) {
+        rf_wr_reset(&conn->pending);
+        conn->pending_off = 0;
+    }
+    if (conn->closing || conn->state == CONN_HANDLER)
+        return;
+    arm_timer(conn);
+    start_reading(conn);
+}
+
+/* The current request is finished: free it and take the next one, unless a
+ * feed() further up the stack is still running (it continues by itself). */
+static void conn_next(struct rf_kconn *conn)
+{
+    rf_free(conn->frame);
+    conn->frame = NULL;
+    conn->state = CONN_READ_SIZE;
+    if (conn->closing) {
+        conn_maybe_free(conn);
+        return;
+    }
+    if (!conn->feeding)
+        drain(conn);
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    struct write_req *w = (struct write_req *)req;
+    struct rf_kconn *conn = w->conn;
+    rf_free(w->resp);
+    rf_free(w);
+    if (status < 0 && status != UV_ECANCELED) {
+        conn_close(conn, uv_strerror(status));
+        return;
+    }
+    if (conn->write_blocked && !conn->closing &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) <=
+            WRITE_QUEUE_HIGH) {
+        conn->write_blocked = false;
+        drain(conn);
+    }
+}
+
+void rf_kconn_respond(struct rf_kconn *conn, uint8_t *resp, size_t len)
+{
+    if (conn->closing || len > UINT32_MAX) {
+        rf_free(resp);
+        if (!conn->closing)
+            conn_close(conn, "response too large");
+        conn_next(conn);
+        return;
+    }
+    struct write_req *w = rf_malloc(sizeof *w);
+    uv_buf_t bufs[2];
+    rf_be32_store(w->size, (uint32_t)len);
+    w->resp = resp;
+    w->conn = conn;
+    bufs[0] = uv_buf_init((char *)w->size, 4);
+    bufs[1] = uv_buf_init((char *)resp, (unsigned)len);
+    if (uv_write(&w->req, (uv_stream_t *)&conn->tcp, bufs, 2, on_write) != 0) {
+        rf_free(resp);
+        rf_free(w);
+        conn_close(conn, "write failed");
+    }
+    conn_next(conn);
+}
+
+void rf_kconn_done(struct rf_kconn *conn)
+{
+    conn_next(conn);
+}
+
+void rf_kconn_close(struct rf_kconn *conn)
+{
+    conn_close(conn, "malformed request");
+    conn_next(conn);
+}
+
+bool rf_kconn_alive(const struct rf_kconn *conn)
+{
+    return !conn->closing;
+}
+
+const char *rf_kconn_peer(const struct rf_kconn *conn)
+{
+    return conn->peer;
+}
+
+uint64_t rf_kconn_id(const struct rf_kconn *conn)
+{
+    return conn->id;
+}
+
+static void peer_name(uv_tcp_t *tcp, char *out, size_t outsz)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    char ip[64] = "?";
+    int port = 0;
+    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            uv_ip4_name(a, ip, sizeof ip);
+            port = ntohs(a->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            uv_ip6_name(a, ip, sizeof ip);
+            port = ntohs(a->sin6_port);
+        }
+    }
+    snprintf(out, outsz, "%s:%d", ip, port);
+}
+
+static void reject_closed(uv_handle_t *h)
+{
+    rf_free(h);
+}
+
+static void failed_server_closed(uv_handle_t *h)
+{
+    rf_free(h->data);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct rf_klistener *l = server->data;
+    struct rf_kconn *conn;
+    if (status < 0 || l->closing)
+        return;
+    if (l->nconns >= l->opts.max_connections) {
+        uv_tcp_t *tmp = rf_malloc(sizeof *tmp);
+        uv_tcp_init(l->loop, tmp);
+        if (uv_accept(server, (uv_stream_t *)tmp) == 0)
+            RF_WARN("kafka connection refused reason=\"max connections %u\"",
+                    l->opts.max_connections);
+        uv_close((uv_handle_t *)tmp, reject_closed);
+        return;
+    }
+    conn = rf_calloc(1, sizeof *conn);
+    conn->l = l;
+    conn->id = ++l->next_id;
+    rf_wr_init(&conn->pending, 0);
+    uv_tcp_init(l->loop, &conn->tcp);
+    uv_timer_init(l->loop, &conn->timer);
+    conn->tcp.data = conn;
+    conn->timer.data = conn;
+    conn->handles_open = 2;
+    l->handles_open++;
+    conn->next = l->conns;
+    if (l->conns)
+        l->conns->prev = conn;
+    l->conns = conn;
+    l->nconns++;
+    if (uv_accept(server, (uv_stream_t *)&conn->tcp) != 0) {
+        conn_close(conn, "accept failed");
+        return;
+    }
+    uv_tcp_nodelay(&conn->tcp, 1);
+    peer_name(&conn->tcp, conn->peer, sizeof conn->peer);
+    RF_DEBUG("kafka connection accepted conn=%llu peer=%s",
+             (unsigned long long)conn->id, conn->peer);
+    arm_timer(conn);
+    start_reading(conn);
+}
+
+int rf_klistener_start(uv_loop_t *loop, const char *host, uint16_t port,
+                       const struct rf_klistener_opts *opts,
+                       rf_kconn_request_cb cb, void *data,
+                       struct rf_klistener **out, char *errmsg)
+{
+    struct rf_klistener *l = rf_calloc(1, sizeof *l);
+    struct sockaddr_in addr;
+    int rv;
+    l->loop = loop;
+    l->cb = cb;
+    l->data = data;
+    if (opts)
+        l->opts = *opts;
+    if (l->opts.max_frame == 0)
+        l->opts.max_frame = 100u * 1024u * 1024u;
+    if (l->opts.max_connections == 0)
+        l->opts.max_connections = 10000;
+    if (l->opts.idle_timeout_ms == 0)
+        l->opts.idle_timeout_ms = 600000;
+    if (l->opts.partial_timeout_ms == 0)
+        l->opts.partial_timeout_ms = 30000;
+    rv = uv_ip4_addr(host, port, &addr);
+    if (rv != 0) {
+        rf_errmsg_set(errmsg, "kafka listener %s:%u: not an IPv4 address",
+                      host, port);
+        rf_free(l);
+        return RF_EINVAL;
+    }
+    uv_tcp_init(loop, &l->server);
+    l->server.data = l;
+    l->handles_open = 1;
+    rv = uv_tcp_bind(&l->server, (const struct sockaddr *)&addr, 0);
+    if (rv == 0)
+        rv = uv_listen((uv_stream_t *)&l->server, 1024, on_connection);
+    if (rv != 0) {
+        rf_errmsg_set(errmsg, "kafka listener %s:%u: %s", host, port,
+                      uv_strerror(rv));
+        /* The handle was initialised: l may only be freed in its close
+         * callback. */
+        uv_close((uv_handle_t *)&l->server, failed_server_closed);
+        *out = NULL;
+        return rf_err_from_errno(rv);
+    }
+    *out = l;
+    return 0;
+}
+
+uint16_t rf_klistener_port(const struct rf_klistener *l)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (uv_tcp_getsockname(&l->server, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+uint32_t rf_klistener_connections(const struct rf_klistener *l)
+{
+    return l->nconns;
+}
+
+static void server_closed(uv_handle_t *h)
+{
+    listener_handle_closed(h->data);
+}
+
+void rf_klistener_close(struct rf_klistener *l, void (*cb)(void *data),
+                        void *data)
+{
+    l->closing = true;
+    l->close_cb = cb;
+    l->close_data = data;
+    while (l->conns)
+        conn_close(l->conns, NULL);
+    uv_close((uv_handle_t *)&l->server, server_closed);
+}
