@@ -73,8 +73,7 @@ struct rf_klistener {
 
 struct write_req {
     uv_write_t req;
-    uint8_t size[4];
-    uint8_t *resp; /* owned */
+    uint8_t *frame; /* owned */
     struct rf_kconn *conn;
 };
 
@@ -312,7 +311,7 @@ static void on_write(uv_write_t *req, int status)
 {
     struct write_req *w = (struct write_req *)req;
     struct rf_kconn *conn = w->conn;
-    rf_free(w->resp);
+    rf_free(w->frame);
     rf_free(w);
     if (status < 0 && status != UV_ECANCELED) {
         conn_close(conn, uv_strerror(status));
@@ -326,24 +325,25 @@ static void on_write(uv_write_t *req, int status)
     }
 }
 
-void rf_kconn_respond(struct rf_kconn *conn, uint8_t *resp, size_t len)
+void rf_kconn_respond(struct rf_kconn *conn, uint8_t *frame, size_t len)
 {
-    if (conn->closing || len > UINT32_MAX) {
-        rf_free(resp);
-        if (!conn->closing)
-            conn_close(conn, "response too large");
+    if (conn->closing) {
+        rf_free(frame);
+        conn_next(conn);
+        return;
+    }
+    if (len < 4 || len - 4 > UINT32_MAX || rf_be32_load(frame) != len - 4) {
+        rf_free(frame);
+        conn_close(conn, "internal error: response frame size mismatch");
         conn_next(conn);
         return;
     }
     struct write_req *w = rf_malloc(sizeof *w);
-    uv_buf_t bufs[2];
-    rf_be32_store(w->size, (uint32_t)len);
-    w->resp = resp;
+    uv_buf_t buf = uv_buf_init((char *)frame, (unsigned)len);
+    w->frame = frame;
     w->conn = conn;
-    bufs[0] = uv_buf_init((char *)w->size, 4);
-    bufs[1] = uv_buf_init((char *)resp, (unsigned)len);
-    if (uv_write(&w->req, (uv_stream_t *)&conn->tcp, bufs, 2, on_write) != 0) {
-        rf_free(resp);
+    if (uv_write(&w->req, (uv_stream_t *)&conn->tcp, &buf, 1, on_write) != 0) {
+        rf_free(frame);
         rf_free(w);
         conn_close(conn, "write failed");
     }

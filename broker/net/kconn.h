@@ -58,10 +58,11 @@ uint32_t rf_klistener_connections(const struct rf_klistener *l);
 void rf_klistener_close(struct rf_klistener *l, void (*cb)(void *data),
                         void *data);
 
-/* Answer the current request: resp (len bytes, WITHOUT the size prefix,
- * which is added here) is taken: the connection frees it with rf_free on
- * every path. Then the next request is read. */
-void rf_kconn_respond(struct rf_kconn *conn, uint8_t *resp, size_t len);
+/* Answer the current request: frame (len bytes: the 4-byte big-endian size,
+ * then the response) is taken: the connection frees it with rf_free on every
+ * path. Then the next request is read. A frame whose size prefix does not
+ * match len closes the connection (a bug, never sent). */
+void rf_kconn_respond(struct rf_kconn *conn, uint8_t *frame, size_t len);
 /* Finish the current request without a response. */
 void rf_kconn_done(struct rf_kconn *conn);
 /* Answer nothing and close the connection (malformed request). */

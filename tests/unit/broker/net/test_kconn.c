@@ -45,9 +45,11 @@ struct delayed {
 
 static void echo(struct rf_kconn *conn, const uint8_t *frame, size_t len)
 {
-    uint8_t *resp = rf_malloc(len);
-    memcpy(resp, frame, len);
-    rf_kconn_respond(conn, resp, len);
+    uint8_t *resp = rf_malloc(len + 4);
+    uint32_t be = htonl((uint32_t)len);
+    memcpy(resp, &be, 4);
+    memcpy(resp + 4, frame, len);
+    rf_kconn_respond(conn, resp, len + 4);
 }
 
 static void delayed_closed(uv_handle_t *h)

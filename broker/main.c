@@ -1,0 +1,291 @@
+/* main.c: riffle-broker: parse arguments, load the configuration, wire the
+ * modules (metadata follower, partition table, flusher, Kafka listener) and
+ * run the loop. SIGTERM/SIGINT: controlled shutdown (leaderships move
+ * away), stop serving, close the logs cleanly (flushed, clean-shutdown
+ * marker), exit 0. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "bmeta.h"
+#include "config.h"
+#include "err.h"
+#include "flush.h"
+#include "kconn.h"
+#include "log.h"
+#include "parts.h"
+#include "server.h"
+#include "uuid.h"
+
+#define SHUTDOWN_TIMEOUT_MS 15000u
+
+struct app {
+    uv_loop_t loop;
+    struct rf_broker_conf conf;
+    struct rf_broker b;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t exit_timer;
+    int lock_fd;
+    int exit_code;
+    bool stopping;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: riffle-broker --config FILE\n"
+               "  A Riffle broker: serves Kafka clients and stores partition "
+               "logs.\n  See docs/configuration.md for the keys.\n");
+}
+
+/* Create log.dirs if needed and lock it so that two brokers never share it. */
+static int prepare_dir(const char *dir, int *lock_fd, char *errmsg)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        rf_errmsg_set(errmsg, "log.dirs %s: cannot create: %s", dir,
+                      strerror(errno));
+        return RF_EIO;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        rf_errmsg_set(errmsg, "log.dirs %s: not a directory", dir);
+        return RF_EIO;
+    }
+    snprintf(path, sizeof path, "%s/broker.lock", dir);
+    *lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*lock_fd < 0) {
+        rf_errmsg_set(errmsg, "log.dirs %s: not writable: %s", dir,
+                      strerror(errno));
+        return RF_EIO;
+    }
+    if (flock(*lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        rf_errmsg_set(errmsg,
+                      "log.dirs %s: locked by another broker process", dir);
+        close(*lock_fd);
+        *lock_fd = -1;
+        return RF_ELOCKED;
+    }
+    return 0;
+}
+
+static void on_metadata(void *data, const struct rf_meta_image *img,
+                        int64_t old_offset)
+{
+    struct app *app = data;
+    struct rf_uuid cid;
+    (void)old_offset;
+    rf_meta_cluster_id(img, &cid);
+    if (!rf_uuid_is_zero(&cid))
+        rf_uuid_format_b64(&cid, app->b.cluster_id);
+    rf_parts_sync(app->b.parts, img);
+}
+
+static void walk_close(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void bmeta_closed(void *data)
+{
+    struct app *app = data;
+    app->b.bmeta = NULL;
+    rf_flusher_close(app->b.flusher);
+    app->b.flusher = NULL;
+    uv_close((uv_handle_t *)&app->sigterm, NULL);
+    uv_close((uv_handle_t *)&app->sigint, NULL);
+    uv_close((uv_handle_t *)&app->exit_timer, NULL);
+}
+
+static void listener_closed(void *data)
+{
+    struct app *app = data;
+    app->b.listener = NULL;
+    rf_parts_free(app->b.parts); /* syncs and marks every log clean */
+    app->b.parts = NULL;
+    rf_bmeta_close(app->b.bmeta, bmeta_closed, app);
+}
+
+static void stop_serving(struct app *app)
+{
+    uv_timer_stop(&app->exit_timer);
+    if (app->b.listener)
+        rf_klistener_close(app->b.listener, listener_closed, app);
+    else
+        listener_closed(app);
+}
+
+static void on_controlled_shutdown(void *data, int status)
+{
+    struct app *app = data;
+    if (status != 0)
+        RF_WARN("controlled shutdown incomplete err=%s: stopping anyway",
+                rf_err_name(status));
+    stop_serving(app);
+}
+
+static void on_exit_timer(uv_timer_t *t)
+{
+    struct app *app = t->data;
+    RF_WARN("shutdown took longer than %u ms: stopping now",
+            SHUTDOWN_TIMEOUT_MS);
+    stop_serving(app);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct app *app = s->data;
+    if (app->stopping) {
+        RF_WARN("second signal %d: exiting at once", signum);
+        _exit(1);
+    }
+    app->stopping = true;
+    app->b.shutting_down = true;
+    RF_INFO("shutting down signal=%d broker=%d", signum, app->b.id);
+    uv_timer_start(&app->exit_timer, on_exit_timer, SHUTDOWN_TIMEOUT_MS, 0);
+    rf_bmeta_controlled_shutdown(app->b.bmeta, SHUTDOWN_TIMEOUT_MS - 2000,
+                                 on_controlled_shutdown, app);
+}
+
+static int start_modules(struct app *app, char *errmsg)
+{
+    struct rf_broker_conf *c = &app->conf;
+    struct rf_parts_opts po;
+    struct rf_bmeta_opts bo;
+    struct rf_klistener_opts ko;
+    Riffle__Endpoint eps[2], *epp[2];
+    size_t neps = 0;
+    int rv;
+
+    rv = rf_flusher_new(&app->loop, 2, &app->b.flusher);
+    if (rv != 0) {
+        rf_errmsg_set(errmsg, "flusher threads: %s", rf_strerror(rv));
+        return rv;
+    }
+    memset(&po, 0, sizeof po);
+    po.broker_id = app->b.id;
+    po.log_dir = c->log_dirs;
+    rf_log_config_default(&po.log_conf);
+    po.log_conf.segment_bytes = (uint64_t)c->segment_bytes;
+    po.log_conf.segment_ms = c->segment_ms;
+    po.log_conf.retention_ms = c->retention_ms;
+    po.log_conf.retention_bytes = c->retention_bytes;
+    po.flusher = app->b.flusher;
+    rv = rf_parts_new(&app->loop, &po, &app->b.parts);
+    if (rv != 0) {
+        rf_errmsg_set(errmsg, "partition table: %s", rf_strerror(rv));
+        return rv;
+    }
+    riffle__endpoint__init(&eps[neps]);
+    eps[neps].name = "PLAINTEXT";
+    eps[neps].host = c->kafka_adv.host;
+    eps[neps].port = c->kafka_adv.port;
+    neps++;
+    if (c->repl_adv.port != 0) {
+        riffle__endpoint__init(&eps[neps]);
+        eps[neps].name = "REPLICATION";
+        eps[neps].host = c->repl_adv.host;
+        eps[neps].port = c->repl_adv.port;
+        neps++;
+    }
+    for (size_t i = 0; i < neps; i++)
+        epp[i] = &eps[i];
+    memset(&bo, 0, sizeof bo);
+    bo.broker_id = app->b.id;
+    bo.controllers = c->controllers;
+    bo.n_controllers = c->n_controllers;
+    bo.endpoints = (const Riffle__Endpoint *const *)epp;
+    bo.n_endpoints = neps;
+    bo.rack = c->rack;
+    bo.heartbeat_interval_ms = (uint32_t)c->heartbeat_interval_ms;
+    rv = rf_bmeta_start(&app->loop, &bo, on_metadata, app, &app->b.bmeta);
+    if (rv != 0) {
+        rf_errmsg_set(errmsg, "controller client: %s", rf_strerror(rv));
+        return rv;
+    }
+    memset(&ko, 0, sizeof ko);
+    ko.max_frame = (uint32_t)c->socket_request_max_bytes;
+    ko.max_connections = (uint32_t)c->max_connections;
+    ko.idle_timeout_ms = (uint32_t)c->connections_max_idle_ms;
+    ko.partial_timeout_ms = (uint32_t)c->request_timeout_ms;
+    return rf_klistener_start(&app->loop, c->kafka.host, c->kafka.port, &ko,
+                              rf_server_on_frame, &app->b, &app->b.listener,
+                              errmsg);
+}
+
+int main(int argc, char **argv)
+{
+    static struct app app;
+    char errmsg[RF_ERRMSG_SIZE] = "";
+    const char *config = NULL;
+    char proc[32];
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "riffle-broker: unknown argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (config == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (rf_broker_conf_load(&app.conf, config, NULL, errmsg) != 0) {
+        fprintf(stderr, "riffle-broker: %s\n", errmsg);
+        rf_broker_conf_free(&app.conf);
+        return 2;
+    }
+    rf_log_set_level(app.conf.log_level_num);
+    snprintf(proc, sizeof proc, "broker.%d", (int)app.conf.node_id);
+    rf_log_set_proc(proc);
+    if (prepare_dir(app.conf.log_dirs, &app.lock_fd, errmsg) != 0) {
+        fprintf(stderr, "riffle-broker: %s\n", errmsg);
+        rf_broker_conf_free(&app.conf);
+        return 2;
+    }
+    rf_conf_log(rf_broker_conf_table, &app.conf);
+    uv_loop_init(&app.loop);
+    app.b.loop = &app.loop;
+    app.b.conf = &app.conf;
+    app.b.id = (int32_t)app.conf.node_id;
+    app.b.limits.max_array = RF_KAFKA_MAX_ARRAY_DEFAULT;
+    uv_signal_init(&app.loop, &app.sigterm);
+    uv_signal_init(&app.loop, &app.sigint);
+    uv_timer_init(&app.loop, &app.exit_timer);
+    app.sigterm.data = app.sigint.data = app.exit_timer.data = &app;
+    if (start_modules(&app, errmsg) != 0) {
+        fprintf(stderr, "riffle-broker: %s\n", errmsg);
+        /* Nothing served yet: close what started and leave. */
+        uv_walk(&app.loop, walk_close, NULL);
+        uv_run(&app.loop, UV_RUN_DEFAULT);
+        _exit(1);
+    }
+    uv_signal_start(&app.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&app.sigint, on_signal, SIGINT);
+    RF_INFO("broker started broker=%d kafka=%s:%u", app.b.id,
+            app.conf.kafka.host, app.conf.kafka.port);
+    uv_run(&app.loop, UV_RUN_DEFAULT);
+    int rv = uv_loop_close(&app.loop);
+    if (rv != 0)
+        RF_ERROR("loop closed with handles open: %s", uv_strerror(rv));
+    rf_broker_conf_free(&app.conf);
+    close(app.lock_fd);
+    RF_INFO("broker stopped");
+    return rv == 0 ? 0 : 1;
+}
