@@ -1,0 +1,339 @@
+/* riffle-bench.c: Kafka produce/consume benchmark built on librdkafka, the
+ * real client. Three phases against a cluster: produce COUNT messages as
+ * fast as possible (or at --rate), consume them back from the beginning,
+ * and an end-to-end latency run (producer at a fixed rate, consumer
+ * concurrently, latency = receive time - send time carried in the value).
+ * With --mock (default on) it runs the same phases against librdkafka's
+ * in-memory mock cluster (rd_kafka_mock_cluster_new) as the reference.
+ *
+ * usage: riffle-bench [--bootstrap HOST:PORT,...] [--topic T]
+ *          [--acks 0|1|all] [--size BYTES] [--count N] [--rate MSGS_PER_S]
+ *          [--latency-rate MSGS_PER_S] [--latency-count N] [--partitions P]
+ *          [--linger-ms MS] [--no-mock] [--mock-only]
+ * Prints one line per phase; exits non-zero if a phase lost messages.
+ * RB_DEBUG=<librdkafka debug contexts> turns on client debug logs. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+struct opts {
+    const char *bootstrap;
+    const char *topic;
+    const char *acks;
+    int size;
+    long count;
+    double rate;
+    double latency_rate;
+    long latency_count;
+    int partitions;
+    int linger_ms;
+    int mock;
+    int mock_only;
+};
+
+struct counts {
+    long delivered;
+    long failed;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct counts *c = opaque;
+    (void)rk;
+    if (m->err)
+        c->failed++;
+    else
+        c->delivered++;
+}
+
+static rd_kafka_t *new_producer(const char *bs, const struct opts *o,
+                                int linger_ms, struct counts *c)
+{
+    char err[512], buf[32];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    snprintf(buf, sizeof buf, "%d", linger_ms);
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bs, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "acks", o->acks, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "linger.ms", buf, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000",
+                          err, sizeof err) ||
+        rd_kafka_conf_set(conf, "batch.size", "1000000", err, sizeof err)) {
+        fprintf(stderr, "riffle-bench: producer config: %s\n", err);
+        exit(2);
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_opaque(conf, c);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (rk == NULL) {
+        fprintf(stderr, "riffle-bench: producer: %s\n", err);
+        exit(2);
+    }
+    return rk;
+}
+
+static rd_kafka_t *new_consumer(const char *bs, const char *topic,
+                                int partitions, int at_end)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bs, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "group.id", "riffle-bench", err, sizeof err) ||
+        (getenv("RB_DEBUG") && rd_kafka_conf_set(conf, "debug", getenv("RB_DEBUG"), err, sizeof err)) ||
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err,
+                          sizeof err) ||
+        rd_kafka_conf_set(conf, "fetch.wait.max.ms", "100", err, sizeof err) ||
+        rd_kafka_conf_set(conf, "fetch.error.backoff.ms", "5", err,
+                          sizeof err)) {
+        fprintf(stderr, "riffle-bench: consumer config: %s\n", err);
+        exit(2);
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (rk == NULL) {
+        fprintf(stderr, "riffle-bench: consumer: %s\n", err);
+        exit(2);
+    }
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; p++)
+        rd_kafka_topic_partition_list_add(l, topic, p)->offset =
+            at_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    return rk;
+}
+
+/* Produce count messages of o->size bytes, at most rate per second (0: as
+ * fast as possible). The first 8 bytes of each value are the send time. */
+static double produce(rd_kafka_t *rk, const struct opts *o, long count,
+                      double rate, struct counts *c)
+{
+    char *value = calloc(1, (size_t)o->size > 8 ? (size_t)o->size : 8);
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < count; i++) {
+        if (rate > 0) {
+            uint64_t due = t0 + (uint64_t)((double)i * 1e9 / rate);
+            while (now_ns() < due)
+                rd_kafka_poll(rk, 0);
+        }
+        uint64_t ts = now_ns();
+        memcpy(value, &ts, 8);
+        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o->topic),
+                                 RD_KAFKA_V_PARTITION((int32_t)(i % o->partitions)),
+                                 RD_KAFKA_V_VALUE(value, (size_t)o->size),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_END) ==
+               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(rk, 1);
+        rd_kafka_poll(rk, 0);
+    }
+    rd_kafka_flush(rk, 60000);
+    double secs = (double)(now_ns() - t0) / 1e9;
+    free(value);
+    (void)c;
+    return secs;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Consume until count messages or timeout; latencies (ns) if lat != NULL. */
+static long consume(rd_kafka_t *rk, long count, uint64_t *lat, double *secs,
+                    int timeout_s)
+{
+    long got = 0;
+    uint64_t t0 = 0, deadline = now_ns() + (uint64_t)timeout_s * 1000000000u;
+    while (got < count && now_ns() < deadline) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (m == NULL)
+            continue;
+        if (!m->err) {
+            uint64_t now = now_ns();
+            if (got == 0)
+                t0 = now;
+            if (lat && m->len >= 8) {
+                uint64_t sent;
+                memcpy(&sent, m->payload, 8);
+                lat[got] = now > sent ? now - sent : 0;
+            }
+            got++;
+        } else if (getenv("RB_DEBUG")) {
+            fprintf(stderr, "consume error: %s\n", rd_kafka_err2str(m->err));
+        }
+        rd_kafka_message_destroy(m);
+    }
+    *secs = got > 1 ? (double)(now_ns() - t0) / 1e9 : 0;
+    return got;
+}
+
+struct lat_run {
+    rd_kafka_t *c;
+    long want;
+    uint64_t *lat;
+    long got;
+    double secs;
+};
+
+static void *latency_consumer(void *arg)
+{
+    struct lat_run *lr = arg;
+    lr->got = consume(lr->c, lr->want, lr->lat, &lr->secs, 60);
+    return NULL;
+}
+
+static int run(const char *label, const char *bs, const struct opts *o)
+{
+    struct counts pc = {0, 0}, lc = {0, 0};
+    int bad = 0;
+    double ps, cs;
+    rd_kafka_t *p = new_producer(bs, o, o->linger_ms, &pc);
+    ps = produce(p, o, o->count, o->rate, &pc);
+    rd_kafka_destroy(p);
+    printf("%-7s produce: %ld msgs x %d B acks=%s: %.0f msgs/s, %.1f MB/s "
+           "(%ld failed)\n",
+           label, pc.delivered, o->size, o->acks, (double)pc.delivered / ps,
+           (double)pc.delivered * o->size / ps / 1e6, pc.failed);
+    bad |= pc.delivered != o->count;
+
+    rd_kafka_t *c = new_consumer(bs, o->topic, o->partitions, 0);
+    /* What the cluster holds (librdkafka's mock keeps only a bounded tail of
+     * each partition, so its log start moves): consume exactly that. */
+    long held = 0;
+    for (int part = 0; part < o->partitions; part++) {
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(c, o->topic, part, &lo, &hi,
+                                             10000) == 0)
+            held += (long)(hi - lo);
+    }
+    long got = consume(c, held, NULL, &cs, 120);
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    printf("%-7s consume: %ld msgs: %.0f msgs/s, %.1f MB/s%s\n", label, got,
+           cs > 0 ? (double)got / cs : 0,
+           cs > 0 ? (double)got * o->size / cs / 1e6 : 0,
+           held < pc.delivered ? " (the cluster retained only these)" : "");
+    bad |= got != held || (strcmp(label, "mock") != 0 && held != pc.delivered);
+
+    uint64_t *lat = calloc((size_t)o->latency_count, sizeof *lat);
+    c = new_consumer(bs, o->topic, o->partitions, 1);
+    /* let the consumer reach the end before producing */
+    double warm;
+    consume(c, 1, NULL, &warm, 3);
+    /* The consumer polls on its own thread while the producer sends, so a
+     * message's latency is its receive time minus its send time. */
+    struct lat_run lr = {c, o->latency_count, lat, 0, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, latency_consumer, &lr);
+    p = new_producer(bs, o, 0, &lc);
+    produce(p, o, o->latency_count, o->latency_rate, &lc);
+    pthread_join(th, NULL);
+    got = lr.got;
+
+    rd_kafka_destroy(p);
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    if (got > 0) {
+        qsort(lat, (size_t)got, sizeof *lat, cmp_u64);
+        printf("%-7s e2e latency at %.0f msgs/s (linger.ms=0): p50 %.2f ms, "
+               "p99 %.2f ms, p99.9 %.2f ms (%ld msgs)\n",
+               label, o->latency_rate, (double)lat[got / 2] / 1e6,
+               (double)lat[(long)((double)got * 0.99)] / 1e6,
+               (double)lat[(long)((double)got * 0.999)] / 1e6, got);
+    }
+    bad |= got != o->latency_count;
+    free(lat);
+    return bad;
+}
+
+static int run_mock(const struct opts *o)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (rk == NULL) {
+        fprintf(stderr, "riffle-bench: mock handle: %s\n", err);
+        return 1;
+    }
+    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, 1);
+    rd_kafka_mock_topic_create(mc, o->topic, o->partitions, 1);
+    int rv = run("mock", rd_kafka_mock_cluster_bootstraps(mc), o);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(rk);
+    return rv;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {"127.0.0.1:9092", "riffle-bench", "1", 100, 1000000, 0,
+                     5000, 20000, 1, 5, 1, 0};
+    static const struct option lopts[] = {
+        {"bootstrap", required_argument, 0, 'b'},
+        {"topic", required_argument, 0, 't'},
+        {"acks", required_argument, 0, 'a'},
+        {"size", required_argument, 0, 's'},
+        {"count", required_argument, 0, 'n'},
+        {"rate", required_argument, 0, 'r'},
+        {"latency-rate", required_argument, 0, 'L'},
+        {"latency-count", required_argument, 0, 'N'},
+        {"partitions", required_argument, 0, 'p'},
+        {"linger-ms", required_argument, 0, 'l'},
+        {"no-mock", no_argument, 0, 'M'},
+        {"mock-only", no_argument, 0, 'O'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "b:t:a:s:n:r:L:N:p:l:MOh", lopts,
+                             NULL)) != -1) {
+        switch (ch) {
+        case 'b': o.bootstrap = optarg; break;
+        case 't': o.topic = optarg; break;
+        case 'a': o.acks = optarg; break;
+        case 's': o.size = atoi(optarg); break;
+        case 'n': o.count = atol(optarg); break;
+        case 'r': o.rate = atof(optarg); break;
+        case 'L': o.latency_rate = atof(optarg); break;
+        case 'N': o.latency_count = atol(optarg); break;
+        case 'p': o.partitions = atoi(optarg); break;
+        case 'l': o.linger_ms = atoi(optarg); break;
+        case 'M': o.mock = 0; break;
+        case 'O': o.mock_only = 1; break;
+        default:
+            fprintf(ch == 'h' ? stdout : stderr,
+                    "usage: riffle-bench [--bootstrap B] [--topic T] "
+                    "[--acks 0|1|all] [--size BYTES] [--count N] [--rate R]\n"
+                    "       [--latency-rate R] [--latency-count N] "
+                    "[--partitions P] [--linger-ms MS] [--no-mock|--mock-only]\n");
+            return ch == 'h' ? 0 : 2;
+        }
+    }
+    if (o.size < 8 || o.count < 1 || o.partitions < 1 || o.latency_count < 1) {
+        fprintf(stderr, "riffle-bench: --size >= 8, counts and partitions >= 1\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int bad = 0;
+    if (!o.mock_only)
+        bad |= run("riffle", o.bootstrap, &o);
+    if (o.mock || o.mock_only)
+        bad |= run_mock(&o);
+    return bad ? 1 : 0;
+}
