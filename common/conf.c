@@ -11,6 +11,13 @@
 #include "err.h"
 #include "log.h"
 
+/* String fields hold a char *; store one without sizeof-on-pointer
+ * lookalikes that some compilers flag. */
+static void store_str(char *field, char *v)
+{
+    memcpy(field, &v, sizeof v);
+}
+
 static const struct rf_conf_opt *find_opt(const struct rf_conf_opt *table,
                                           const char *key)
 {
@@ -89,10 +96,9 @@ int rf_conf_set(const struct rf_conf_opt *table, void *target,
     }
     case RF_CONF_STRING: {
         char *old;
-        char *v = rf_strdup(value);
         memcpy(&old, field, sizeof old);
         rf_free(old);
-        memcpy(field, &v, sizeof v);
+        store_str(field, rf_strdup(value));
         return 0;
     }
     }
@@ -104,13 +110,10 @@ static int set_defaults(const struct rf_conf_opt *table, void *target,
 {
     for (const struct rf_conf_opt *o = table; o->name; o++) {
         char *field = (char *)target + o->offset;
-        if (o->def == NULL) {
-            if (o->type == RF_CONF_STRING)
-                memset(field, 0, sizeof(char *));
-            continue;
-        }
         if (o->type == RF_CONF_STRING)
-            memset(field, 0, sizeof(char *));
+            store_str(field, NULL);
+        if (o->def == NULL)
+            continue;
         if (rf_conf_set(table, target, o->name, o->def, errmsg) != 0) {
             rf_errmsg_prefix(errmsg, "default of %s", o->name);
             return RF_ECONFIG;
@@ -260,7 +263,7 @@ void rf_conf_free(const struct rf_conf_opt *table, void *target)
             char *v;
             memcpy(&v, field, sizeof v);
             rf_free(v);
-            memset(field, 0, sizeof v);
+            store_str(field, NULL);
         }
     }
 }

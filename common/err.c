@@ -88,16 +88,20 @@ void rf_errmsg_set(char *errmsg, const char *fmt, ...)
 void rf_errmsg_prefix(char *errmsg, const char *fmt, ...)
 {
     char prefix[RF_ERRMSG_SIZE];
-    char old[RF_ERRMSG_SIZE];
+    char joined[2 * RF_ERRMSG_SIZE + 2];
     va_list ap;
     if (errmsg == NULL)
         return;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    snprintf(old, sizeof old, "%s", errmsg);
-    if (old[0] == '\0')
-        snprintf(errmsg, RF_ERRMSG_SIZE, "%s", prefix);
+    if (errmsg[0] == '\0')
+        snprintf(joined, sizeof joined, "%s", prefix);
     else
-        snprintf(errmsg, RF_ERRMSG_SIZE, "%s: %s", prefix, old);
+        snprintf(joined, sizeof joined, "%s: %.*s", prefix,
+                 RF_ERRMSG_SIZE - 1, errmsg);
+    /* Keep what fits, always NUL-terminated. */
+    size_t n = strnlen(joined, RF_ERRMSG_SIZE - 1);
+    memcpy(errmsg, joined, n);
+    errmsg[n] = '\0';
 }

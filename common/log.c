@@ -16,8 +16,8 @@ static const char *const level_names[] = {"error", "warn", "info", "debug",
 
 void rf_log_set_level(int level)
 {
-    if (level < RF_LOG_ERROR)
-        level = RF_LOG_ERROR;
+    if (level < RF_LOG_OFF)
+        level = RF_LOG_OFF;
     if (level > RF_LOG_TRACE)
         level = RF_LOG_TRACE;
     rf_log_level_current = level;

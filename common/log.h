@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 enum rf_log_level {
+    RF_LOG_OFF = -1, /* for rf_log_set_level only: nothing is written */
     RF_LOG_ERROR = 0,
     RF_LOG_WARN = 1,
     RF_LOG_INFO = 2,

@@ -39,13 +39,18 @@ typedef void (*rf_rpc_handler_cb)(struct rf_rpc_server *srv,
                                   const Riffle__Envelope *req);
 
 struct rf_rpc_server_opts {
-    uint32_t max_frame;        /* 0: RF_RPC_MAX_FRAME_DEFAULT */
-    uint32_t max_connections;  /* 0: 1024 */
-    uint32_t idle_timeout_ms;  /* 0: none */
+    uint32_t max_frame;        /* 0: RF_RPC_MAX_FRAME_DEFAULT; max 1 GiB */
+    uint32_t max_connections;  /* 0: 1024; more are accepted and closed */
+    uint32_t idle_timeout_ms;  /* 0: none. Idle = nothing received and no
+                                * call unanswered or reply unsent */
 };
 
 /* Bind and listen on host:port (port 0 picks a free one; see
- * rf_rpc_server_port). Returns owned server; free with rf_rpc_server_close. */
+ * rf_rpc_server_port). host is an IPv4/IPv6 literal or a name (resolved once,
+ * synchronously). Returns owned server; free with rf_rpc_server_close. On
+ * failure returns a negative RF_E* with errmsg set and *out untouched; the
+ * loop must still run once to release the listener handle. Ignores SIGPIPE
+ * if its action is still the default (writes to a vanished peer raise it). */
 int rf_rpc_server_start(uv_loop_t *loop, const char *host, uint16_t port,
                         const struct rf_rpc_server_opts *opts,
                         rf_rpc_handler_cb handler, void *data,
@@ -54,12 +59,15 @@ uint16_t rf_rpc_server_port(const struct rf_rpc_server *srv);
 void *rf_rpc_server_data(const struct rf_rpc_server *srv);
 /* Stop listening, close every connection. Pending calls stay valid objects
  * until answered or dropped (their replies then go nowhere). cb may be NULL;
- * it runs once every handle is closed. */
+ * it runs once every handle is closed. May be called from the handler. */
 void rf_rpc_server_close(struct rf_rpc_server *srv,
                          void (*cb)(void *data), void *data);
 
 /* Answer a call: resp is borrowed (packed at once); its correlation_id is
- * overwritten with the request's. Frees the call. */
+ * overwritten with the request's. Frees the call. A reply packing larger
+ * than max_frame is logged and replaced by an `error` Status
+ * (UNKNOWN_SERVER_ERROR). If the peer stops reading its replies, the
+ * connection stops reading requests until they drain. */
 void rf_rpc_reply(struct rf_rpc_call *call, Riffle__Envelope *resp);
 /* Free a call without answering. */
 void rf_rpc_call_drop(struct rf_rpc_call *call);
@@ -74,14 +82,17 @@ void *rf_rpc_call_get_data(const struct rf_rpc_call *call);
 /* ---- client ---- */
 
 /* status 0 with resp (borrowed, valid during the callback only), or a
- * negative RF_E* (RF_ETIMEDOUT, RF_ECLOSED, RF_ECONNECT, RF_ECANCELED) with
- * resp NULL. */
+ * negative RF_E* with resp NULL: RF_ETIMEDOUT, RF_ECLOSED (the connection
+ * dropped after the call was queued on it), RF_ECONNECT (the connect attempt
+ * it waited for failed), RF_ECANCELED (client closed), RF_ETOOBIG (req packs
+ * larger than max_frame). A response may be an Envelope with `error` set
+ * (e.g. the server's reply exceeded its frame limit). */
 typedef void (*rf_rpc_response_cb)(void *data, int status,
                                    const Riffle__Envelope *resp);
 
 struct rf_rpc_client_opts {
-    uint32_t max_frame;          /* 0: RF_RPC_MAX_FRAME_DEFAULT */
-    uint32_t connect_timeout_ms; /* 0: 2000 */
+    uint32_t max_frame;          /* 0: RF_RPC_MAX_FRAME_DEFAULT; max 1 GiB */
+    uint32_t connect_timeout_ms; /* 0: 2000 (resolve + connect) */
     uint32_t backoff_min_ms;     /* 0: 50 */
     uint32_t backoff_max_ms;     /* 0: 2000; jittered within +-20% */
 };
@@ -93,12 +104,15 @@ int rf_rpc_client_new(uv_loop_t *loop, const char *host, uint16_t port,
                       const struct rf_rpc_client_opts *opts,
                       struct rf_rpc_client **out);
 /* Send req (borrowed; packed at once, correlation id set by the client).
- * The callback always fires exactly once, never inside this call. Returns 0,
+ * timeout_ms counts from now (0: 30 s) and covers connecting too. The
+ * callback always fires exactly once, never inside this call. Returns 0,
  * or RF_ESHUTDOWN if the client is closing (then cb never fires). */
 int rf_rpc_call(struct rf_rpc_client *c, Riffle__Envelope *req,
                 uint32_t timeout_ms, rf_rpc_response_cb cb, void *data);
 /* Cancel every pending call (RF_ECANCELED), close the connection, free the
- * client once its handles are closed, then call cb (may be NULL). */
+ * client once its handles are closed, then call cb (may be NULL). The
+ * RF_ECANCELED callbacks run from the loop after this returns, just before
+ * cb; rf_rpc_call() on a closing client returns RF_ESHUTDOWN. Call once. */
 void rf_rpc_client_close(struct rf_rpc_client *c, void (*cb)(void *data),
                          void *data);
 bool rf_rpc_client_connected(const struct rf_rpc_client *c);
