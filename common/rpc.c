@@ -656,7 +656,7 @@ static const struct sockaddr *pick_addr(const struct addrinfo *res)
 
 /* Resolve host (IPv4/IPv6 literal, or a name resolved synchronously: this
  * runs once at startup) into ss. */
-static int server_resolve(const char *host, uint16_t port,
+static int server_resolve(uv_loop_t *loop, const char *host, uint16_t port,
                           struct sockaddr_storage *ss)
 {
     uv_getaddrinfo_t req;
@@ -674,7 +674,7 @@ static int server_resolve(const char *host, uint16_t port,
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
-    rc = uv_getaddrinfo(NULL, &req, NULL, host, portstr, &hints);
+    rc = uv_getaddrinfo(loop, &req, NULL, host, portstr, &hints);
     if (rc != 0)
         return rc;
     sa = pick_addr(req.addrinfo);
@@ -689,7 +689,7 @@ static int server_listen(struct rf_rpc_server *srv, const char *host,
 {
     struct sockaddr_storage ss;
     int len = (int)sizeof(ss);
-    int rc = server_resolve(host, port, &ss);
+    int rc = server_resolve(srv->loop, host, port, &ss);
 
     if (rc != 0) {
         rf_errmsg_set(errmsg, "resolve %s: %s", host, uv_strerror(rc));
@@ -1373,9 +1373,10 @@ int rf_rpc_call(struct rf_rpc_client *c, Riffle__Envelope *req,
     req->correlation_id = p->corr;
     n = rf__rpc_frame_size(req, c->opts.max_frame);
     p->status = n < 0 ? (int)n : RF_ETIMEDOUT;
-    p->deadline = uv_now(c->loop) +
-                  (n < 0 ? 0
-                         : (timeout_ms ? timeout_ms : RPC_CALL_TIMEOUT_DEFAULT));
+    if (timeout_ms == 0)
+        timeout_ms = RPC_CALL_TIMEOUT_DEFAULT;
+    /* a call that cannot be sent fails at the next timer run, not inline */
+    p->deadline = uv_now(c->loop) + (n < 0 ? 0 : timeout_ms);
     pending_insert_deadline(c, p);
     if (n >= 0) {
         p->w = wreq_new((size_t)n);
