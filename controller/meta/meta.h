@@ -136,6 +136,11 @@ void rf_meta_response_free(ProtobufCMessage *msg);
 int32_t rf_meta_leaderships(const struct rf_meta_image *img, int32_t broker_id);
 
 /* ---- builders: request -> command (pure; nothing applied) ----
+ * Builders copy request_id from the request when it has one; the node
+ * sets cmd->request_id / timestamp_ms for the others. validate_only
+ * requests fill the results and return RF_ENOENT. Apply re-validates: a
+ * command rejected because a concurrent change won (INVALID_UPDATE_VERSION,
+ * INELIGIBLE_REPLICA) should be rebuilt and resubmitted with a new id.
  * Each fills *cmd (a MetadataCommand the caller packs, submits, then frees
  * with rf_meta_command_free) and per-item results into the response. A
  * builder that produces no records (everything failed validation) returns
@@ -156,7 +161,12 @@ int rf_meta_build_create_partitions(const struct rf_meta_image *img,
                                     Riffle__MetadataCommand *cmd,
                                     Riffle__CreatePartitionsResponse *resp);
 /* Registration: a new epoch; refused with DUPLICATE_BROKER while another
- * incarnation of the same id is unfenced and alive (alive_other says so). */
+ * incarnation of the same id is unfenced and alive (alive_other says so).
+ * Refusals set resp->status and return RF_ENOENT. The record carries epoch
+ * 0: apply sets the epoch to the entry's Raft index, so the node fills
+ * resp->broker_epoch after the apply (rf_meta_broker_get). If the previous
+ * registration was not fenced, the command also moves its leaderships and
+ * ISR memberships away, exactly as rf_meta_build_fence does. */
 int rf_meta_build_register_broker(const struct rf_meta_image *img,
                                   const Riffle__RegisterBrokerRequest *req,
                                   bool alive_other,
@@ -202,5 +212,38 @@ void rf_meta_command_free(Riffle__MetadataCommand *cmd);
 
 /* Kafka topic name rules: [a-zA-Z0-9._-]{1,249}, not "." or "..". */
 bool rf_meta_topic_name_valid(const char *name);
+
+/* ---- additions (controller/meta engineer) ---- */
+
+struct rf_meta_topic {
+    const char *name; /* points into the image */
+    struct rf_uuid id;
+    int32_t n_partitions;
+    bool internal; /* name starts with "__" */
+};
+size_t rf_meta_topic_count(const struct rf_meta_image *img);
+/* i-th topic in name order; false past the end. */
+bool rf_meta_topic_at(const struct rf_meta_image *img, size_t i,
+                      struct rf_meta_topic *out);
+bool rf_meta_topic_get(const struct rf_meta_image *img, const char *name,
+                       struct rf_meta_topic *out);
+bool rf_meta_topic_get_by_id(const struct rf_meta_image *img,
+                             const struct rf_uuid *id,
+                             struct rf_meta_topic *out);
+bool rf_meta_partition_get(const struct rf_meta_image *img,
+                           const struct rf_uuid *topic_id, int32_t partition,
+                           struct rf_meta_partition *out);
+/* A topic config override, or NULL when unset; points into the image. */
+const char *rf_meta_topic_config(const struct rf_meta_image *img,
+                                 const char *topic, const char *name);
+/* First producer id not yet handed out. */
+int64_t rf_meta_next_producer_id(const struct rf_meta_image *img);
+/* A block of block_size producer ids for a broker: *first_id is the first
+ * id of the block once the command applies (ids [first, first+block)).
+ * RF_ENOENT unknown broker, RF_ESTALE wrong epoch, RF_ERANGE overflow. */
+int rf_meta_build_producer_ids(const struct rf_meta_image *img,
+                               int32_t broker_id, int64_t broker_epoch,
+                               int64_t block_size, Riffle__MetadataCommand *cmd,
+                               int64_t *first_id);
 
 #endif
