@@ -25,8 +25,10 @@ def kstr(s):
     return struct.pack(">h", len(s)) + s
 
 
-def request(key, ver, corr, body, client=b"rawtest"):
+def request(key, ver, corr, body, client=b"rawtest", flexible=False):
     hdr = struct.pack(">hhi", key, ver, corr) + kstr(client)
+    if flexible:
+        hdr += b"\x00"  # request header v2: empty tag section
     msg = hdr + body
     return struct.pack(">i", len(msg)) + msg
 
@@ -155,7 +157,7 @@ def main():
         checks += 1
         # ApiVersions v9: UNSUPPORTED_VERSION (35) in a v0 answer
         s = connect(port)
-        s.sendall(request(18, 9, 5, b""))
+        s.sendall(request(18, 9, 5, b"", flexible=True))
         r = recv_frame(s)
         assert r is not None and struct.unpack_from(">ih", r) == (5, 35), r
         s.close()
