@@ -12,7 +12,7 @@ static void usage(FILE *out)
     const struct rf_conf_opt *o;
 
     fprintf(out,
-            "usage: riffle-controller <controller.properties>\n\n"
+            "usage: riffle-controller --config FILE\n\n"
             "keys:\n");
     for (o = rf_node_conf_table; o->name != NULL; o++) {
         fprintf(out, "  %-42s %-8s %s\n", o->name,
@@ -27,16 +27,23 @@ int main(int argc, char **argv)
     char proc[64];
     int code;
 
+    const char *path = NULL;
+
     if (argc == 2 &&
         (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         usage(stdout);
         return 0;
     }
-    if (argc != 2) {
+    /* --config FILE; a lone FILE is accepted too. */
+    if (argc == 3 && strcmp(argv[1], "--config") == 0)
+        path = argv[2];
+    else if (argc == 2 && argv[1][0] != '-')
+        path = argv[1];
+    if (path == NULL) {
         usage(stderr);
         return 64;
     }
-    if (rf_node_conf_load(&conf, argv[1], NULL, errmsg) != 0) {
+    if (rf_node_conf_load(&conf, path, NULL, errmsg) != 0) {
         fprintf(stderr, "riffle-controller: config: %s\n", errmsg);
         rf_node_conf_free(&conf);
         return 1;
@@ -44,7 +51,7 @@ int main(int argc, char **argv)
     snprintf(proc, sizeof(proc), "controller.%lld", (long long)conf.node_id);
     rf_log_set_proc(proc);
     rf_log_set_level(conf.log_level_num);
-    RF_INFO("starting riffle-controller config=%s", argv[1]);
+    RF_INFO("starting riffle-controller config=%s", path);
     rf_conf_log(rf_node_conf_table, &conf);
     code = rf_node_run(&conf, errmsg);
     if (code != 0) {

@@ -251,7 +251,7 @@ class ControllerCluster:
             path = os.path.join(workdir.path, "controller-%d.properties" % i)
             write_properties(path, conf)
             self.procs[i] = Proc(workdir, "controller-%d" % i,
-                                 [self.binary, path])
+                                 [self.binary, "--config", path])
 
     def endpoint(self, i):
         return "127.0.0.1:%d" % self.rpc_port[i]
