@@ -431,3 +431,24 @@ void rf_meta_command_free(Riffle__MetadataCommand *cmd)
     rf__meta_pb_free_fields(&cmd->base);
     riffle__metadata_command__init(cmd);
 }
+
+int32_t rf_meta_movable_leaderships(const struct rf_meta_image *img,
+                                    int32_t broker_id)
+{
+    int32_t n = 0;
+    for (size_t i = 0; i < img->n_topics; i++) {
+        const struct meta_topic *t = img->by_name[i];
+        for (size_t p = 0; p < t->n_parts; p++) {
+            const struct meta_part *mp = &t->parts[p];
+            if (mp->leader != broker_id)
+                continue;
+            for (uint32_t k = 0; k < mp->n_isr; k++) {
+                if (mp->isr[k] != broker_id && unfenced(img, mp->isr[k])) {
+                    n++;
+                    break;
+                }
+            }
+        }
+    }
+    return n;
+}

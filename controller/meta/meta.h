@@ -134,6 +134,11 @@ void rf_meta_response_free(ProtobufCMessage *msg);
 
 /* Number of partitions whose leader is broker_id. */
 int32_t rf_meta_leaderships(const struct rf_meta_image *img, int32_t broker_id);
+/* Of those, the ones that could move: another ISR member is unfenced (and
+ * not in controlled shutdown). A broker in controlled shutdown may stop once
+ * this is 0; partitions it alone can lead go offline, as in Kafka. */
+int32_t rf_meta_movable_leaderships(const struct rf_meta_image *img,
+                                    int32_t broker_id);
 
 /* ---- builders: request -> command (pure; nothing applied) ----
  * Builders copy request_id from the request when it has one; the node

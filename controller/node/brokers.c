@@ -158,7 +158,7 @@ static void heartbeat_reply(struct rf_node *node,
         resp.is_fenced = b->state == RIFFLE__BROKER_STATE__BROKER_FENCED;
         resp.should_shutdown =
             b->state == RIFFLE__BROKER_STATE__BROKER_CONTROLLED_SHUTDOWN &&
-            rf_meta_leaderships(node->img, b->id) == 0;
+            rf_meta_movable_leaderships(node->img, b->id) == 0;
     }
     rf__node_reply_msg(call, RIFFLE__ENVELOPE__BODY_BROKER_HEARTBEAT_RESP,
                        &resp.base);

@@ -234,7 +234,7 @@ static void finish_fields(struct pending *p, int code)
     } else if (p->route->req_case ==
                RIFFLE__ENVELOPE__BODY_CONTROLLED_SHUTDOWN_REQ) {
         ((Riffle__ControlledShutdownResponse *)p->resp)->remaining_leaderships =
-            rf_meta_leaderships(node->img, p->broker_id);
+            rf_meta_movable_leaderships(node->img, p->broker_id);
     }
 }
 

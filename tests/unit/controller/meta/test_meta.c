@@ -823,6 +823,27 @@ static void test_controlled_shutdown_and_preferred(void **state)
     rf_meta_command_free(&cmd);
 }
 
+/* A broker alone in a partition's ISR cannot hand that leadership over:
+ * controlled shutdown must not wait for it (movable leaderships reach 0). */
+static void test_controlled_shutdown_unmovable(void **state)
+{
+    struct fx *f = *state;
+    Riffle__MetadataCommand cmd = RIFFLE__METADATA_COMMAND__INIT;
+    add_brokers(f, 2, NULL);
+    assert_int_equal(create_topic(f, "solo", 2, 1), E(NONE));
+    assert_int_equal(create_topic(f, "pair", 2, 2), E(NONE));
+    assert_int_equal(rf_meta_leaderships(f->img, 1), 2);
+    assert_int_equal(rf_meta_movable_leaderships(f->img, 1), 1);
+    assert_int_equal(rf_meta_build_controlled_shutdown(f->img, 1, &cmd), 0);
+    assert_int_equal(apply_cmd(f, &cmd), E(NONE));
+    /* the RF-1 partition stays with broker 1; nothing else can move */
+    assert_int_equal(rf_meta_leaderships(f->img, 1), 1);
+    assert_int_equal(rf_meta_movable_leaderships(f->img, 1), 0);
+    /* and broker 2 alone leads nothing that could move either */
+    fence(f, 1);
+    assert_int_equal(rf_meta_movable_leaderships(f->img, 2), 0);
+}
+
 static void test_register_broker_epoch_and_duplicate(void **state)
 {
     struct fx *f = *state;
@@ -1594,6 +1615,7 @@ int main(void)
         T(test_fence_unclean_election),
         T(test_fence_never_elects_fenced),
         T(test_controlled_shutdown_and_preferred),
+        T(test_controlled_shutdown_unmovable),
         T(test_register_broker_epoch_and_duplicate),
         T(test_partitions_and_delete),
         T(test_list_and_describe),
