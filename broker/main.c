@@ -42,7 +42,11 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: riffle-broker --config FILE\n"
                "  A Riffle broker: serves Kafka clients and stores partition "
-               "logs.\n  See docs/configuration.md for the keys.\n");
+               "logs.\n\nkeys (docs/configuration.md):\n");
+    for (const struct rf_conf_opt *o = rf_broker_conf_table; o->name; o++)
+        fprintf(f, "  %-36s %-12s %s\n", o->name,
+                o->def != NULL ? (o->def[0] ? o->def : "\"\"") : "(req.)",
+                o->doc);
 }
 
 /* Create log.dirs if needed and lock it so that two brokers never share it. */
