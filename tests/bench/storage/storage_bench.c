@@ -2,11 +2,14 @@
  * without group-commit fsync, against raw write()+fdatasync of the same
  * bytes on the same disk. A program that prints figures, not a test.
  * Usage: storage-bench [DIR] [BATCHES] [PRODUCERS]   (DIR default ".") */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <ftw.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -96,13 +99,29 @@ static void on_durable(void *data, int status, int64_t durable)
     }
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* rm -rf without a shell: the path is never interpreted. */
+static void remove_tree(const char *path)
+{
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 &&
+        errno != ENOENT) {
+        die("cleanup", path);
+    }
+}
+
 static void remove_partition(struct bench *b, const char *topic)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s-0'", b->dir, topic);
-    if (system(cmd) != 0) {
-        die("cleanup", cmd);
-    }
+    char *path = rf_asprintf("%s/%s-0", b->dir, topic);
+    remove_tree(path);
+    rf_free(path);
 }
 
 /* Closed loop: `producers` appends in flight, each waiting for its own
@@ -182,7 +201,7 @@ static long rss_kib(void)
 /* Memory and fds of many idle partitions (each with one small batch). */
 static void run_idle(struct bench *b, int n)
 {
-    char errmsg[RF_ERRMSG_SIZE], cmd[1024];
+    char errmsg[RF_ERRMSG_SIZE];
     struct rf_log_config conf;
     struct rf_log **logs = rf_calloc((size_t)n, sizeof(*logs));
     struct rf_wr small;
@@ -192,9 +211,9 @@ static void run_idle(struct bench *b, int n)
     char *base = rf_asprintf("%s/storage-bench-idle", b->dir);
     long before;
 
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", base, base);
-    if (system(cmd) != 0) {
-        die("idle setup", cmd);
+    remove_tree(base);
+    if (mkdir(base, 0755) != 0) {
+        die("idle setup", base);
     }
     rf_log_config_default(&conf);
     rf_wr_init(&small, 256);
@@ -217,10 +236,7 @@ static void run_idle(struct bench *b, int n)
         rf_log_close(logs[i]);
     }
     uv_run(&b->loop, UV_RUN_NOWAIT);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-    if (system(cmd) != 0) {
-        die("idle cleanup", cmd);
-    }
+    remove_tree(base);
     rf_wr_free(&small);
     rf_free(logs);
     rf_free(base);
@@ -237,6 +253,13 @@ int main(int argc, char **argv)
 {
     struct bench b = {0};
 
+    if (argc > 1 && argv[1][0] == '-') {
+        printf("usage: storage-bench [DIR] [BATCHES] [PRODUCERS]\n"
+               "  DIR must be an existing directory on the disk to measure.\n");
+        return strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0
+                   ? 0
+                   : 2;
+    }
     b.dir = argc > 1 ? argv[1] : ".";
     b.nbatches = argc > 2 ? atoi(argv[2]) : 2000;
     b.producers = argc > 3 ? atoi(argv[3]) : 32;
