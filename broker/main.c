@@ -25,7 +25,12 @@
 #include "server.h"
 #include "uuid.h"
 
-#define SHUTDOWN_TIMEOUT_MS 15000u
+/* SIGTERM: controlled shutdown for at most CS_TIMEOUT_MS, then in-flight
+ * requests get DRAIN_MS to be answered; past EXIT_TIMEOUT_MS the process
+ * exits at once (the next start recovers the logs as after a crash). */
+#define CS_TIMEOUT_MS 10000u
+#define DRAIN_MS 3000u
+#define EXIT_TIMEOUT_MS 20000u
 
 struct app {
     uv_loop_t loop;
@@ -36,6 +41,7 @@ struct app {
     int lock_fd;
     int exit_code;
     bool stopping;
+    bool serving_stopped;
 };
 
 static void usage(FILE *f)
@@ -121,9 +127,11 @@ static void listener_closed(void *data)
 
 static void stop_serving(struct app *app)
 {
-    uv_timer_stop(&app->exit_timer);
+    if (app->serving_stopped)
+        return;
+    app->serving_stopped = true;
     if (app->b.listener)
-        rf_klistener_close(app->b.listener, listener_closed, app);
+        rf_klistener_close(app->b.listener, DRAIN_MS, listener_closed, app);
     else
         listener_closed(app);
 }
@@ -139,10 +147,11 @@ static void on_controlled_shutdown(void *data, int status)
 
 static void on_exit_timer(uv_timer_t *t)
 {
-    struct app *app = t->data;
-    RF_WARN("shutdown took longer than %u ms: stopping now",
-            SHUTDOWN_TIMEOUT_MS);
-    stop_serving(app);
+    (void)t;
+    RF_ERROR("shutdown took longer than %u ms: exiting now (the logs are "
+             "recovered at the next start)",
+             EXIT_TIMEOUT_MS);
+    _exit(1);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -155,8 +164,8 @@ static void on_signal(uv_signal_t *s, int signum)
     app->stopping = true;
     app->b.shutting_down = true;
     RF_INFO("shutting down signal=%d broker=%d", signum, app->b.id);
-    uv_timer_start(&app->exit_timer, on_exit_timer, SHUTDOWN_TIMEOUT_MS, 0);
-    rf_bmeta_controlled_shutdown(app->b.bmeta, SHUTDOWN_TIMEOUT_MS - 2000,
+    uv_timer_start(&app->exit_timer, on_exit_timer, EXIT_TIMEOUT_MS, 0);
+    rf_bmeta_controlled_shutdown(app->b.bmeta, CS_TIMEOUT_MS,
                                  on_controlled_shutdown, app);
 }
 

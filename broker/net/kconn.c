@@ -45,6 +45,7 @@ struct rf_kconn {
     size_t pending_off;
     int handles_open; /* tcp + timer not yet closed */
     bool closing;
+    bool finishing; /* listener closing: flushing writes, then close */
     bool reading;
     bool write_blocked; /* next request waits for the write queue to drain */
     bool feeding;       /* inside feed(): a synchronous answer must not
@@ -66,6 +67,8 @@ struct rf_klistener {
     uint8_t read_buf[READ_BUF_SIZE];
     bool read_buf_busy;
     bool closing;
+    uv_timer_t drain_timer; /* bounds the graceful close */
+    bool drain_timer_open;
     int handles_open; /* server + every connection's handles */
     void (*close_cb)(void *data);
     void *close_data;
@@ -78,6 +81,9 @@ struct write_req {
 };
 
 static void conn_close(struct rf_kconn *conn, const char *why);
+static void conn_finish(struct rf_kconn *conn);
+static void stop_reading(struct rf_kconn *conn);
+static void drain_timer_close(struct rf_klistener *l);
 static void conn_next(struct rf_kconn *conn);
 
 static void listener_handle_closed(struct rf_klistener *l)
@@ -127,6 +133,35 @@ static void conn_close(struct rf_kconn *conn, const char *why)
     l->nconns--;
     uv_close((uv_handle_t *)&conn->tcp, conn_handle_closed);
     uv_close((uv_handle_t *)&conn->timer, conn_handle_closed);
+    if (l->closing && l->nconns == 0)
+        drain_timer_close(l);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct rf_kconn *conn = req->data;
+    (void)status;
+    rf_free(req);
+    conn_close(conn, NULL);
+}
+
+/* Graceful end while the listener closes: no new request is read, the
+ * answers already queued are written out (uv_shutdown waits for them), then
+ * the connection closes. */
+static void conn_finish(struct rf_kconn *conn)
+{
+    uv_shutdown_t *req;
+    if (conn->closing || conn->finishing)
+        return;
+    conn->finishing = true;
+    stop_reading(conn);
+    uv_timer_stop(&conn->timer);
+    req = rf_malloc(sizeof *req);
+    req->data = conn;
+    if (uv_shutdown(req, (uv_stream_t *)&conn->tcp, on_shutdown) != 0) {
+        rf_free(req);
+        conn_close(conn, NULL);
+    }
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -301,6 +336,10 @@ static void conn_next(struct rf_kconn *conn)
     conn->state = CONN_READ_SIZE;
     if (conn->closing) {
         conn_maybe_free(conn);
+        return;
+    }
+    if (conn->l->closing) { /* answered in time: flush it, then close */
+        conn_finish(conn);
         return;
     }
     if (!conn->feeding)
@@ -514,13 +553,51 @@ static void server_closed(uv_handle_t *h)
     listener_handle_closed(h->data);
 }
 
-void rf_klistener_close(struct rf_klistener *l, void (*cb)(void *data),
-                        void *data)
+static void drain_timer_closed(uv_handle_t *h)
 {
+    listener_handle_closed(h->data);
+}
+
+static void drain_timer_close(struct rf_klistener *l)
+{
+    if (!l->drain_timer_open)
+        return;
+    l->drain_timer_open = false;
+    uv_close((uv_handle_t *)&l->drain_timer, drain_timer_closed);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+    struct rf_klistener *l = t->data;
+    RF_WARN("kafka listener: %u connection(s) still busy after the drain "
+            "timeout: closing them",
+            l->nconns);
+    while (l->conns)
+        conn_close(l->conns, "shutting down");
+    drain_timer_close(l);
+}
+
+void rf_klistener_close(struct rf_klistener *l, uint32_t drain_ms,
+                        void (*cb)(void *data), void *data)
+{
+    struct rf_kconn *conn, *next;
     l->closing = true;
     l->close_cb = cb;
     l->close_data = data;
-    while (l->conns)
-        conn_close(l->conns, NULL);
     uv_close((uv_handle_t *)&l->server, server_closed);
+    if (l->nconns > 0 && drain_ms > 0) {
+        uv_timer_init(l->loop, &l->drain_timer);
+        l->drain_timer.data = l;
+        l->drain_timer_open = true;
+        l->handles_open++;
+        uv_timer_start(&l->drain_timer, on_drain_timeout, drain_ms, 0);
+    }
+    for (conn = l->conns; conn != NULL; conn = next) {
+        next = conn->next;
+        if (drain_ms == 0)
+            conn_close(conn, NULL);
+        else if (conn->state != CONN_HANDLER)
+            conn_finish(conn);
+        /* else: finished when its handler answers (conn_next) */
+    }
 }

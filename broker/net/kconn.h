@@ -52,11 +52,13 @@ int rf_klistener_start(uv_loop_t *loop, const char *host, uint16_t port,
                        struct rf_klistener **out, char *errmsg);
 uint16_t rf_klistener_port(const struct rf_klistener *l);
 uint32_t rf_klistener_connections(const struct rf_klistener *l);
-/* Stop listening and close every connection; cb (may be NULL) runs once
- * every handle is closed. Requests still with their handlers must still be
- * answered (the answers are dropped). */
-void rf_klistener_close(struct rf_klistener *l, void (*cb)(void *data),
-                        void *data);
+/* Stop accepting, then end every connection gracefully: no new request is
+ * read, requests already with their handlers are still answered, queued
+ * answers are written out, then the connections close. Whatever is still
+ * busy after drain_ms is closed at once (drain_ms 0: close everything now).
+ * cb (may be NULL) runs once every handle is closed. */
+void rf_klistener_close(struct rf_klistener *l, uint32_t drain_ms,
+                        void (*cb)(void *data), void *data);
 
 /* Answer the current request: frame (len bytes: the 4-byte big-endian size,
  * then the response) is taken: the connection frees it with rf_free on every

@@ -23,6 +23,8 @@
 struct fixture {
     uv_loop_t loop;
     uv_async_t done;
+    uv_async_t close_now; /* a scenario closes the listener mid-way */
+    bool closed_early;
     struct rf_klistener *l;
     uint16_t port;
     pthread_t thread;
@@ -261,6 +263,29 @@ static void sc_peer_leaves_during_request(struct fixture *f)
     close(fd);
 }
 
+/* Closing the listener while a request is with its handler: the answer is
+ * still delivered, then the connection ends; no new connection is taken. */
+static void sc_graceful_close(struct fixture *f)
+{
+    uint8_t buf[64];
+    size_t len, n = make_frame(buf, 'D', 24);
+    int fd = client_connect(f), idle = client_connect(f);
+    CHECK(f, fd >= 0 && idle >= 0);
+    CHECK(f, send(fd, buf, n, 0) == (ssize_t)n);
+    usleep(10000); /* the request is now with the handler (50 ms) */
+    uv_async_send(&f->close_now);
+    CHECK(f, read_response(fd, &len) == 'D' && len == 24);
+    CHECK(f, is_closed(fd));
+    CHECK(f, is_closed(idle));
+    usleep(50000);
+    int late = client_connect(f);
+    CHECK(f, late < 0 || is_closed(late));
+    close(fd);
+    close(idle);
+    if (late >= 0)
+        close(late);
+}
+
 /* ---- harness ---- */
 
 static void *client_thread(void *arg)
@@ -280,8 +305,17 @@ static void listener_closed(void *data)
 static void on_done(uv_async_t *a)
 {
     struct fixture *f = a->data;
-    rf_klistener_close(f->l, listener_closed, f);
+    if (!f->closed_early)
+        rf_klistener_close(f->l, 1000, listener_closed, f);
     uv_close((uv_handle_t *)&f->done, NULL);
+    uv_close((uv_handle_t *)&f->close_now, NULL);
+}
+
+static void on_close_now(uv_async_t *a)
+{
+    struct fixture *f = a->data;
+    f->closed_early = true;
+    rf_klistener_close(f->l, 2000, listener_closed, f);
 }
 
 static void run(void (*scenario)(struct fixture *),
@@ -299,6 +333,8 @@ static void run(void (*scenario)(struct fixture *),
     assert_true(f.port > 0);
     uv_async_init(&f.loop, &f.done, on_done);
     f.done.data = &f;
+    uv_async_init(&f.loop, &f.close_now, on_close_now);
+    f.close_now.data = &f;
     pthread_create(&f.thread, NULL, client_thread, &f);
     uv_run(&f.loop, UV_RUN_DEFAULT);
     pthread_join(f.thread, NULL);
@@ -348,6 +384,12 @@ static void test_peer_leaves(void **state)
     run(sc_peer_leaves_during_request, NULL);
 }
 
+static void test_graceful_close(void **state)
+{
+    (void)state;
+    run(sc_graceful_close, NULL);
+}
+
 static void test_bind_failure(void **state)
 {
     uv_loop_t loop;
@@ -373,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_max_connections),
         cmocka_unit_test(test_peer_leaves),
+        cmocka_unit_test(test_graceful_close),
         cmocka_unit_test(test_bind_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
