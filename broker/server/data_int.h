@@ -5,8 +5,11 @@
 #define RF_SERVER_DATA_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "batch.h"
+#include "buf.h"
 #include "parts.h"
 
 /* Topic-level overrides parts.c caches from the image at every sync; -1
@@ -46,7 +49,32 @@ void rf__parts_unwait(struct rf__waiter *w);
  * until the next rf_parts_sync()). */
 const struct rf__topic_conf *rf__parts_topic_conf(const struct rf_part *p);
 
-/* For the handlers: the loop the table runs on. */
-uv_loop_t *rf__parts_loop(const struct rf_parts *ps);
+/* Fetch: of the stored batches at p[0..len), the length of the leading
+ * whole batches whose last offset (baseOffset + lastOffsetDelta) is below
+ * limit (>= 0). Stops at the first batch that is cut short, malformed
+ * (batchLength below 49, negative base offset or delta) or reaches limit.
+ * Reads only p[0..len). Inline so the fuzz target needs no handler. */
+static inline size_t rf__fetch_cut(const uint8_t *p, size_t len, int64_t limit)
+{
+    size_t keep = 0;
+    while (keep < len) {
+        struct rf_rd rd;
+        int64_t base;
+        int32_t blen, delta;
+        rf_rd_init(&rd, p + keep, len - keep);
+        if (rf_rd_i64(&rd, &base) != 0 || rf_rd_i32(&rd, &blen) != 0 ||
+            blen < RF_BATCH_MIN_LENGTH ||
+            rf_rd_skip(&rd, RF_BATCH_OFF_LAST_DELTA - RF_BATCH_LOG_OVERHEAD) !=
+                0 ||
+            rf_rd_i32(&rd, &delta) != 0 || base < 0 || delta < 0)
+            break;
+        size_t size = RF_BATCH_LOG_OVERHEAD + (size_t)blen;
+        /* base + delta >= limit, without overflow (limit >= 0) */
+        if (size > len - keep || base > limit - 1 - delta)
+            break;
+        keep += size;
+    }
+    return keep;
+}
 
 #endif
