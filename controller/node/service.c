@@ -212,6 +212,16 @@ static void mark_items(ProtobufCMessage *resp, int code)
     }
 }
 
+/* A registration the builder refused (DUPLICATE_BROKER...) also ends with
+ * code NONE (no command was built): its own status tells. Only a real
+ * registration may start a session; refusing must not keep the previous
+ * incarnation's session alive or hand out its epoch. */
+static bool registered(const struct pending *p)
+{
+    const Riffle__RegisterBrokerResponse *r = (const void *)p->resp;
+    return r->status == NULL || r->status->code == RIFFLE__ERROR_CODE__NONE;
+}
+
 /* Per-kind fields known only once the command applied. */
 static void finish_fields(struct pending *p, int code)
 {
@@ -223,7 +233,7 @@ static void finish_fields(struct pending *p, int code)
         return;
     }
     if (p->route->req_case == RIFFLE__ENVELOPE__BODY_REGISTER_BROKER_REQ &&
-        rf_meta_broker_get(node->img, p->broker_id, &b)) {
+        registered(p) && rf_meta_broker_get(node->img, p->broker_id, &b)) {
         struct rf_node_session *s =
             node->active ? rf__node_session_get(node, b.id, true) : NULL;
         ((Riffle__RegisterBrokerResponse *)p->resp)->broker_epoch = b.epoch;
