@@ -99,6 +99,22 @@ def record_batch(value, good_crc=True):
     return struct.pack(">qi", 0, len(body)) + body
 
 
+def legacy_message_set(value):
+    """One magic-1 message (the pre-0.11 format): offset, size, crc, magic,
+    attributes, timestamp, key (null), value."""
+    body = struct.pack(">bbq", 1, 0, int(time.time() * 1000)) + \
+        struct.pack(">i", -1) + struct.pack(">i", len(value)) + value
+    msg = struct.pack(">I", 0) + body  # CRC-32 not checked before magic
+    return struct.pack(">qi", 0, len(msg)) + msg
+
+
+def produce_v2(topic, records, acks=1):
+    """Produce v0-2 layout: no TransactionalId."""
+    return (struct.pack(">hi", acks, 10000) +
+            struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1) +
+            struct.pack(">i", 0) + struct.pack(">i", len(records)) + records)
+
+
 def produce_v3(topic, batch, acks=1):
     return (struct.pack(">h", -1) + struct.pack(">hi", acks, 10000) +
             struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1) +
@@ -199,8 +215,17 @@ def main():
         s.sendall(request(0, 3, 12, produce_v3(b"bad", record_batch(b"y"))))
         r = recv_frame(s)
         assert produce_error(r) == (0, before), produce_error(r)
+        # Produce v2 (advertised so librdkafka keeps compression on) takes a
+        # record batch v2; a legacy magic-1 message set is INVALID_RECORD.
+        s.sendall(request(0, 2, 13, produce_v2(b"bad", record_batch(b"z"))))
+        r = recv_frame(s)
+        assert produce_error(r) == (0, before + 1), produce_error(r)
+        s.sendall(request(0, 2, 14, produce_v2(b"bad",
+                                               legacy_message_set(b"old"))))
+        r = recv_frame(s)
+        assert produce_error(r)[0] == 87, produce_error(r)
         s.close()
-        assert end_offset(bs, "bad") == before + 1
+        assert end_offset(bs, "bad") == before + 2
         checks += 1
 
         # the slow client finishes its request one byte a second
