@@ -235,7 +235,11 @@ static int roll(struct rf_log *log, char *errmsg)
     return 0;
 }
 
-static bool should_roll(const struct rf_log *log, size_t len, int64_t now_ms)
+/* Roll by size, by offset range, or by age. Age is measured as Kafka does:
+ * the incoming batch's timestamp (ts) minus the segment's first timestamp,
+ * not the wall clock, so a producer sending old CreateTime timestamps does
+ * not get a segment per batch. */
+static bool should_roll(const struct rf_log *log, size_t len, int64_t ts)
 {
     const struct rf__segment *seg = &log->segs[log->nsegs - 1];
 
@@ -246,8 +250,8 @@ static bool should_roll(const struct rf_log *log, size_t len, int64_t now_ms)
         log->leo - seg->base > (int64_t)UINT32_MAX - (1 << 24)) {
         return true;
     }
-    return log->conf.segment_ms >= 0 && seg->first_ts >= 0 &&
-           now_ms - seg->first_ts >= log->conf.segment_ms;
+    return log->conf.segment_ms >= 0 && seg->first_ts >= 0 && ts >= 0 &&
+           ts - seg->first_ts >= log->conf.segment_ms;
 }
 
 /* Write whole batches (already rewritten) at the end of the active
@@ -317,7 +321,9 @@ int rf_log_append(struct rf_log *log, uint8_t *batch, size_t len,
                       log->name, len, log->conf.max_batch_bytes);
         return RF_ETOOBIG;
     }
-    if (should_roll(log, len, opts->now_ms) && (rv = roll(log, errmsg)) != 0) {
+    if (should_roll(log, len,
+                    opts->log_append_time ? opts->now_ms : info.max_timestamp) &&
+        (rv = roll(log, errmsg)) != 0) {
         return rv;
     }
     rf_batch_set_base_offset(batch, log->leo);
@@ -370,7 +376,7 @@ static int check_replica_chunk(struct rf_log *log, const uint8_t *p,
 }
 
 int rf_log_append_replica(struct rf_log *log, const uint8_t *batches,
-                          size_t len, int64_t now_ms, char *errmsg)
+                          size_t len, char *errmsg)
 {
     struct rf_batch_info info;
     size_t off = 0;
@@ -382,7 +388,7 @@ int rf_log_append_replica(struct rf_log *log, const uint8_t *batches,
     /* Batch by batch, so rolls and index entries fall on batch edges. */
     while (rv == 0 && off < len) {
         rf_batch_header(batches + off, len - off, &info);
-        if (should_roll(log, info.size, now_ms)) {
+        if (should_roll(log, info.size, info.max_timestamp)) {
             rv = roll(log, errmsg);
         }
         if (rv == 0) {

@@ -81,10 +81,11 @@ int rf_log_append(struct rf_log *log, uint8_t *batch, size_t len,
 /* Follower append: batches (borrowed, one or more whole batches, offsets
  * assigned by the leader) must start at the log end offset and be
  * contiguous; they are stored as is. Leader epochs are taken from each
- * batch. Errors as rf_log_append, plus RF_EOFFSET when the first base
- * offset is not the log end offset. */
+ * batch, and segments roll by the batches' own timestamps. Errors as
+ * rf_log_append, plus RF_EOFFSET when the first base offset is not the log
+ * end offset. */
 int rf_log_append_replica(struct rf_log *log, const uint8_t *batches,
-                          size_t len, int64_t now_ms, char *errmsg);
+                          size_t len, char *errmsg);
 
 /* Read stored batches starting with the one that contains offset, adding
  * whole batches while the total stays <= max_bytes, but always at least one

@@ -217,6 +217,9 @@ static void test_retention_and_start(void **state)
     check_reads(f);
 }
 
+/* Age is the incoming batch's timestamp minus the segment's first one (as
+ * Kafka), not the wall clock: old CreateTime timestamps do not make a
+ * segment per batch. */
 static void test_roll_by_time(void **state)
 {
     struct fixture *f = *state;
@@ -225,22 +228,23 @@ static void test_roll_by_time(void **state)
     f->conf.segment_bytes = 1 << 20;
     assert_int_equal(fx_open(f), 0);
     fx_append(f, 1, 10, TS0, 0, TS0);
-    fx_append(f, 1, 10, TS0, 0, TS0 + 999);
+    fx_append(f, 1, 10, TS0 + 999, 0, TS0 + 999);
     assert_int_equal(rf_log_segment_count(f->log), 1);
     fx_append(f, 1, 10, TS0 + 1000, 0, TS0 + 1000);
     assert_int_equal(rf_log_segment_count(f->log), 2);
     check_reads(f);
-    /* The age comes from the segment's first batch, also after a clean
-     * reopen that starts from a later index entry. */
+    /* Old timestamps while the wall clock runs far ahead: no roll. */
     for (int i = 0; i < 10; i++) {
-        fx_append(f, 1, 40, TS0 + 1500, 0, TS0 + 1000);
+        fx_append(f, 1, 40, TS0 + 1500, 0, TS0 + 3600 * 1000);
     }
     assert_int_equal(rf_log_segment_count(f->log), 2);
+    /* The age comes from the segment's first batch, also after a clean
+     * reopen that starts from a later index entry. */
     fx_close_log(f);
     assert_int_equal(fx_open(f), 0);
-    fx_append(f, 1, 10, TS0 + 1500, 0, TS0 + 1999);
+    fx_append(f, 1, 10, TS0 + 1999, 0, TS0 + 1999);
     assert_int_equal(rf_log_segment_count(f->log), 2);
-    fx_append(f, 1, 10, TS0 + 1500, 0, TS0 + 2000);
+    fx_append(f, 1, 10, TS0 + 2000, 0, TS0 + 2000);
     assert_int_equal(rf_log_segment_count(f->log), 3);
     check_reads(f);
 }
@@ -299,16 +303,16 @@ static void test_replica_append(void **state)
     rf_test_build_batch(&wr, &spec);
     rf_batch_set_base_offset(wr.base + one, 2);
     rf_batch_set_leader_epoch(wr.base + one, 3);
-    assert_int_equal(rf_log_append_replica(f->log, wr.base, wr.len, TS0,
+    assert_int_equal(rf_log_append_replica(f->log, wr.base, wr.len,
                                            f->errmsg), 0);
     assert_int_equal(rf_log_end_offset(f->log), 4);
     assert_int_equal(rf_log_latest_epoch(f->log), 3);
     /* Not at the log end: refused. */
-    assert_int_equal(rf_log_append_replica(f->log, wr.base, one, TS0,
+    assert_int_equal(rf_log_append_replica(f->log, wr.base, one,
                                            f->errmsg), RF_EOFFSET);
     wr.base[30] ^= 1; /* CRC no longer matches */
     rf_batch_set_base_offset(wr.base, 4);
-    assert_int_equal(rf_log_append_replica(f->log, wr.base, one, TS0,
+    assert_int_equal(rf_log_append_replica(f->log, wr.base, one,
                                            f->errmsg), RF_EINVAL);
     rf_wr_free(&wr);
     check_reads(f);
