@@ -81,16 +81,6 @@ static int validate_listeners(const char *value, char *errmsg)
     return parse_listeners(value, &k, &r, errmsg);
 }
 
-static int validate_log_level(const char *value, char *errmsg)
-{
-    int level;
-    if (rf_log_level_parse(value, &level) != 0) {
-        rf_errmsg_set(errmsg, "expected error|warn|info|debug|trace");
-        return RF_ECONFIG;
-    }
-    return 0;
-}
-
 const struct rf_conf_opt rf_broker_conf_table[] = {
     {"node.id", RF_CONF_INT, NULL, 0, INT32_MAX, OFF(node_id), NULL,
      "this broker's id (distinct from every other broker's)"},
@@ -156,7 +146,7 @@ const struct rf_conf_opt rf_broker_conf_table[] = {
      OFF(request_timeout_ms), NULL,
      "a started request frame must arrive within this"},
     {"log.level", RF_CONF_STRING, "info", 0, 0, OFF(log_level),
-     validate_log_level, "error|warn|info|debug|trace"},
+     rf_conf_validate_log_level, "error|warn|info|debug|trace"},
     RF_CONF_END,
 };
 

@@ -294,3 +294,13 @@ void rf_conf_log(const struct rf_conf_opt *table, const void *target)
         }
     }
 }
+
+int rf_conf_validate_log_level(const char *value, char *errmsg)
+{
+    int level;
+    if (rf_log_level_parse(value, &level) != 0) {
+        rf_errmsg_set(errmsg, "expected error|warn|info|debug|trace");
+        return RF_ECONFIG;
+    }
+    return 0;
+}

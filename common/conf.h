@@ -42,6 +42,9 @@ int rf_conf_set(const struct rf_conf_opt *table, void *target,
                 const char *key, const char *value, char *errmsg);
 /* Free owned strings in target. Tolerates a partly loaded target. */
 void rf_conf_free(const struct rf_conf_opt *table, void *target);
+/* Shared validator for `log.level` keys: error|warn|info|debug|trace. */
+int rf_conf_validate_log_level(const char *value, char *errmsg);
+
 /* Log the effective configuration at info level, one line per key. */
 void rf_conf_log(const struct rf_conf_opt *table, const void *target);
 

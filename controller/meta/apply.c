@@ -54,25 +54,38 @@ static struct undo *undo_push(struct actx *ctx, enum undo_kind kind)
 
 /* ---- container mutations (each pushes its undo entry) ---- */
 
+/* Insert item (elem bytes) at pos of a sorted array, growing it by
+ * doubling from min_cap; base, n and cap describe the array. */
+static void array_insert_at(void **base, size_t *n, size_t *cap, size_t elem,
+                            size_t min_cap, size_t pos, const void *item)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : min_cap;
+        *base = rf_realloc(*base, *cap * elem);
+    }
+    uint8_t *a = *base;
+    memmove(a + (pos + 1) * elem, a + pos * elem, (*n - pos) * elem);
+    memcpy(a + pos * elem, item, elem);
+    (*n)++;
+}
+
+static void array_remove_at(void *base, size_t *n, size_t elem, size_t pos)
+{
+    uint8_t *a = base;
+    memmove(a + pos * elem, a + (pos + 1) * elem, (*n - pos - 1) * elem);
+    (*n)--;
+}
+
 static void broker_insert_at(struct rf_meta_image *img, size_t pos,
                              const struct meta_broker *b)
 {
-    if (img->n_brokers == img->cap_brokers) {
-        img->cap_brokers = img->cap_brokers ? img->cap_brokers * 2 : 8;
-        img->brokers =
-            rf_realloc(img->brokers, img->cap_brokers * sizeof(*img->brokers));
-    }
-    memmove(&img->brokers[pos + 1], &img->brokers[pos],
-            (img->n_brokers - pos) * sizeof(*img->brokers));
-    img->brokers[pos] = *b;
-    img->n_brokers++;
+    array_insert_at((void **)&img->brokers, &img->n_brokers, &img->cap_brokers,
+                    sizeof(*img->brokers), 8, pos, b);
 }
 
 static void broker_remove_at(struct rf_meta_image *img, size_t pos)
 {
-    memmove(&img->brokers[pos], &img->brokers[pos + 1],
-            (img->n_brokers - pos - 1) * sizeof(*img->brokers));
-    img->n_brokers--;
+    array_remove_at(img->brokers, &img->n_brokers, sizeof(*img->brokers), pos);
 }
 
 /* nb is moved in (NULL: remove the broker id). */
@@ -149,22 +162,13 @@ static void part_set(struct actx *ctx, struct meta_topic *t, size_t idx,
 static void config_insert_at(struct rf_meta_image *img, size_t pos,
                              const struct meta_config *c)
 {
-    if (img->n_configs == img->cap_configs) {
-        img->cap_configs = img->cap_configs ? img->cap_configs * 2 : 16;
-        img->configs =
-            rf_realloc(img->configs, img->cap_configs * sizeof(*img->configs));
-    }
-    memmove(&img->configs[pos + 1], &img->configs[pos],
-            (img->n_configs - pos) * sizeof(*img->configs));
-    img->configs[pos] = *c;
-    img->n_configs++;
+    array_insert_at((void **)&img->configs, &img->n_configs, &img->cap_configs,
+                    sizeof(*img->configs), 16, pos, c);
 }
 
 static void config_remove_at(struct rf_meta_image *img, size_t pos)
 {
-    memmove(&img->configs[pos], &img->configs[pos + 1],
-            (img->n_configs - pos - 1) * sizeof(*img->configs));
-    img->n_configs--;
+    array_remove_at(img->configs, &img->n_configs, sizeof(*img->configs), pos);
 }
 
 /* value NULL removes the override. */

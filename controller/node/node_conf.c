@@ -52,17 +52,6 @@ static int validate_listeners(const char *value, char *errmsg)
     return 0;
 }
 
-static int validate_log_level(const char *value, char *errmsg)
-{
-    int level;
-
-    if (rf_log_level_parse(value, &level) != 0) {
-        rf_errmsg_set(errmsg, "expected error|warn|info|debug|trace");
-        return RF_ECONFIG;
-    }
-    return 0;
-}
-
 const struct rf_conf_opt rf_node_conf_table[] = {
     {"node.id", RF_CONF_INT, NULL, 1, INT32_MAX, OFF(node_id), NULL,
      "this controller's id; must appear in controller.quorum.voters"},
@@ -97,7 +86,7 @@ const struct rf_conf_opt rf_node_conf_table[] = {
      OFF(imbalance_check_interval_s), NULL,
      "period of preferred leader rebalancing"},
     {"log.level", RF_CONF_STRING, "info", 0, 0, OFF(log_level),
-     validate_log_level, "error|warn|info|debug|trace"},
+     rf_conf_validate_log_level, "error|warn|info|debug|trace"},
     {"controller.snapshot.threshold", RF_CONF_INT, "16384", 8, 1 << 30,
      OFF(snapshot_threshold), NULL,
      "hidden/test: Raft entries between snapshots"},
