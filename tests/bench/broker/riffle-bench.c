@@ -87,8 +87,11 @@ static rd_kafka_t *new_producer(const char *bs, const struct opts *o,
     return rk;
 }
 
+/* starts: per-partition start offsets, or NULL (at_end: the end, else the
+ * beginning). */
 static rd_kafka_t *new_consumer(const char *bs, const char *topic,
-                                int partitions, int at_end)
+                                int partitions, int at_end,
+                                const int64_t *starts)
 {
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -113,7 +116,9 @@ static rd_kafka_t *new_consumer(const char *bs, const char *topic,
         rd_kafka_topic_partition_list_new(partitions);
     for (int p = 0; p < partitions; p++)
         rd_kafka_topic_partition_list_add(l, topic, p)->offset =
-            at_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+            starts   ? starts[p]
+            : at_end ? RD_KAFKA_OFFSET_END
+                     : RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     return rk;
@@ -200,12 +205,28 @@ static void *latency_consumer(void *arg)
     return NULL;
 }
 
+/* High watermarks of every partition (-1 where unknown). */
+static void watermarks(rd_kafka_t *rk, const struct opts *o, int64_t *lo,
+                       int64_t *hi)
+{
+    for (int part = 0; part < o->partitions; part++) {
+        lo[part] = hi[part] = -1;
+        rd_kafka_query_watermark_offsets(rk, o->topic, part, &lo[part],
+                                         &hi[part], 10000);
+    }
+}
+
 static int run(const char *label, const char *bs, const struct opts *o)
 {
     struct counts pc = {0, 0}, lc = {0, 0};
     int bad = 0;
     double ps, cs;
+    int64_t *lo = calloc((size_t)o->partitions, sizeof *lo);
+    int64_t *before = calloc((size_t)o->partitions, sizeof *before);
+    int64_t *after = calloc((size_t)o->partitions, sizeof *after);
     rd_kafka_t *p = new_producer(bs, o, o->linger_ms, &pc);
+    /* This run reads back what it wrote: from the end offsets before it. */
+    watermarks(p, o, lo, before);
     ps = produce(p, o, o->count, o->rate, &pc);
     rd_kafka_destroy(p);
     printf("%-7s produce: %ld msgs x %d B acks=%s: %.0f msgs/s, %.1f MB/s "
@@ -214,16 +235,20 @@ static int run(const char *label, const char *bs, const struct opts *o)
            (double)pc.delivered * o->size / ps / 1e6, pc.failed);
     bad |= pc.delivered != o->count;
 
-    rd_kafka_t *c = new_consumer(bs, o->topic, o->partitions, 0);
-    /* What the cluster holds (librdkafka's mock keeps only a bounded tail of
-     * each partition, so its log start moves): consume exactly that. */
+    /* What the cluster still holds of it (librdkafka's mock keeps only a
+     * bounded tail of each partition, so its log start moves): read that. */
     long held = 0;
+    p = new_producer(bs, o, o->linger_ms, &pc);
+    watermarks(p, o, lo, after);
+    rd_kafka_destroy(p);
     for (int part = 0; part < o->partitions; part++) {
-        int64_t lo = 0, hi = 0;
-        if (rd_kafka_query_watermark_offsets(c, o->topic, part, &lo, &hi,
-                                             10000) == 0)
-            held += (long)(hi - lo);
+        if (before[part] < 0)
+            before[part] = 0;
+        if (lo[part] > before[part])
+            before[part] = lo[part];
+        held += (long)(after[part] - before[part]);
     }
+    rd_kafka_t *c = new_consumer(bs, o->topic, o->partitions, 0, before);
     long got = consume(c, held, NULL, &cs, 120);
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
@@ -234,7 +259,7 @@ static int run(const char *label, const char *bs, const struct opts *o)
     bad |= got != held || (strcmp(label, "mock") != 0 && held != pc.delivered);
 
     uint64_t *lat = calloc((size_t)o->latency_count, sizeof *lat);
-    c = new_consumer(bs, o->topic, o->partitions, 1);
+    c = new_consumer(bs, o->topic, o->partitions, 1, NULL);
     /* let the consumer reach the end before producing */
     double warm;
     consume(c, 1, NULL, &warm, 3);
@@ -261,6 +286,9 @@ static int run(const char *label, const char *bs, const struct opts *o)
     }
     bad |= got != o->latency_count;
     free(lat);
+    free(lo);
+    free(before);
+    free(after);
     return bad;
 }
 
