@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "kconn.h"
 #include "log.h"
 #include "parts.h"
+#include "repl.h"
 #include "server.h"
 #include "uuid.h"
 
@@ -36,6 +38,7 @@ struct app {
     uv_loop_t loop;
     struct rf_broker_conf conf;
     struct rf_broker b;
+    struct rf_repl *repl; /* NULL without a REPLICATION listener */
     uv_signal_t sigterm, sigint;
     uv_timer_t exit_timer;
     int lock_fd;
@@ -86,6 +89,23 @@ static int prepare_dir(const char *dir, int *lock_fd, char *errmsg)
     return 0;
 }
 
+/* Every hosted partition keeps its active segment open: lift the soft fd
+ * limit to the hard one (a common default of 1024 would stop a broker at
+ * about a thousand partitions). */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            RF_WARN("cannot raise the open file limit: %s", strerror(errno));
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        RF_INFO("open file limit %llu", (unsigned long long)rl.rlim_cur);
+}
+
 static void on_metadata(void *data, const struct rf_meta_image *img,
                         int64_t old_offset)
 {
@@ -96,6 +116,8 @@ static void on_metadata(void *data, const struct rf_meta_image *img,
     if (!rf_uuid_is_zero(&cid))
         rf_uuid_format_b64(&cid, app->b.cluster_id);
     rf_parts_sync(app->b.parts, img);
+    if (app->repl != NULL)
+        rf_repl_sync(app->repl, img);
 }
 
 static void walk_close(uv_handle_t *h, void *arg)
@@ -120,6 +142,8 @@ static void listener_closed(void *data)
 {
     struct app *app = data;
     app->b.listener = NULL;
+    rf_repl_close(app->repl); /* before the logs close */
+    app->repl = NULL;
     rf_parts_free(app->b.parts); /* syncs and marks every log clean */
     app->b.parts = NULL;
     rf_bmeta_close(app->b.bmeta, bmeta_closed, app);
@@ -130,6 +154,7 @@ static void stop_serving(struct app *app)
     if (app->serving_stopped)
         return;
     app->serving_stopped = true;
+    rf_api_group_stop(&app->b); /* answers held group requests */
     if (app->b.listener)
         rf_klistener_close(app->b.listener, DRAIN_MS, listener_closed, app);
     else
@@ -225,6 +250,17 @@ static int start_modules(struct app *app, char *errmsg)
         rf_errmsg_set(errmsg, "controller client: %s", rf_strerror(rv));
         return rv;
     }
+    if (c->repl.port != 0) {
+        struct rf_repl_opts ro = {.broker_id = app->b.id,
+                                  .host = c->repl.host,
+                                  .port = c->repl.port,
+                                  .replica_lag_time_max_ms =
+                                      (uint32_t)c->replica_lag_time_max_ms};
+        rv = rf_repl_start(&app->loop, app->b.parts, app->b.bmeta, &ro,
+                           &app->repl, errmsg);
+        if (rv != 0)
+            return rv;
+    }
     memset(&ko, 0, sizeof ko);
     ko.max_frame = (uint32_t)c->socket_request_max_bytes;
     ko.max_connections = (uint32_t)c->max_connections;
@@ -273,6 +309,7 @@ int main(int argc, char **argv)
         return 2;
     }
     rf_conf_log(rf_broker_conf_table, &app.conf);
+    raise_fd_limit();
     uv_loop_init(&app.loop);
     app.b.loop = &app.loop;
     app.b.conf = &app.conf;
@@ -289,6 +326,7 @@ int main(int argc, char **argv)
         uv_run(&app.loop, UV_RUN_DEFAULT);
         _exit(1);
     }
+    rf_api_group_start(&app.b);
     uv_signal_start(&app.sigterm, on_signal, SIGTERM);
     uv_signal_start(&app.sigint, on_signal, SIGINT);
     RF_INFO("broker started broker=%d kafka=%s:%u", app.b.id,

@@ -132,7 +132,12 @@ static void on_flushed(void *data, int status, int64_t durable_offset)
     struct produce *pr = pw->pr;
     (void)durable_offset;
     if (pr->r != NULL && !pw->done) {
-        if (status == 0) {
+        if (status == 0 && pw->w.part != NULL) {
+            /* The leader's own durable offset moved: with other ISR members
+             * that can move the high watermark (wakes pw too). */
+            pw->durable = true;
+            rf_parts_on_progress(pr->r->b->parts, pw->w.part);
+        } else if (status == 0) {
             pw->durable = true;
             check_done(pw);
         } else {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "data_int.h"
 #include "err.h"
 #include "log.h"
@@ -31,6 +32,8 @@ struct topic;
 struct part_x {
     struct rf_part pub;
     struct topic *t;
+    struct rf_parts *ps;
+    bool flush_pending; /* rf_parts_flush_leader's flush in flight */
 };
 
 struct topic {
@@ -115,19 +118,42 @@ static bool isr_is_only_me(const struct rf_part *p, int32_t me)
     return p->n_isr == 1 && p->isr[0] == me;
 }
 
-/* Until replication exists (a later issue), the leader moves the high
- * watermark itself only when the ISR is just this broker: then every ISR
- * member has everything it appended, so HWM = log end offset. With other
- * ISR members the value stays at the checkpointed/known one and the
- * replication work (follower fetch positions) will drive it. Returns true
- * when it moved. */
+/* Leader with other ISR members: the smallest durable offset over the ISR,
+ * the leader's own included (docs/replication.md); -1 while a member's is
+ * unknown in this leadership. */
+static int64_t isr_min_durable(const struct rf_parts *ps,
+                               const struct rf_part *p)
+{
+    int64_t min = rf_log_durable_offset(p->log);
+    for (size_t i = 0; i < p->n_isr; i++) {
+        if (p->isr[i] == ps->broker_id)
+            continue;
+        int64_t d = -1;
+        for (size_t j = 0; j < p->n_replicas; j++)
+            if (p->replicas[j] == p->isr[i] && p->rstate != NULL)
+                d = p->rstate[j].durable;
+        if (d < min)
+            min = d;
+    }
+    return min;
+}
+
+/* The leader moves the high watermark: to the log end offset when the ISR
+ * is just this broker (acks=all waits for the leader's own fsync itself),
+ * else to the smallest durable offset over the ISR, never backwards.
+ * Returns true when it moved. */
 static bool update_hwm(struct rf_parts *ps, struct rf_part *p)
 {
     int64_t old = p->high_watermark;
     if (p->log == NULL)
         return false;
-    if (p->is_leader && isr_is_only_me(p, ps->broker_id))
+    if (p->is_leader && isr_is_only_me(p, ps->broker_id)) {
         p->high_watermark = rf_log_end_offset(p->log);
+    } else if (p->is_leader) {
+        int64_t min = isr_min_durable(ps, p);
+        if (min > p->high_watermark)
+            p->high_watermark = min;
+    }
     if (p->high_watermark > rf_log_end_offset(p->log))
         p->high_watermark = rf_log_end_offset(p->log);
     return p->high_watermark != old;
@@ -137,6 +163,28 @@ void rf_parts_on_progress(struct rf_parts *ps, struct rf_part *p)
 {
     update_hwm(ps, p);
     wake_all(ps, p, RF__WAKE_PROGRESS);
+}
+
+static void on_leader_durable(void *data, int status, int64_t durable_offset)
+{
+    struct part_x *x = data;
+    (void)durable_offset;
+    /* RF_ECANCELED comes from rf_log_close, before the partition is freed. */
+    x->flush_pending = false;
+    if (status == 0)
+        rf_parts_on_progress(x->ps, &x->pub);
+}
+
+void rf_parts_flush_leader(struct rf_parts *ps, struct rf_part *p)
+{
+    struct part_x *x = (struct part_x *)p;
+    (void)ps;
+    if (x->flush_pending || p->log == NULL ||
+        rf_log_durable_offset(p->log) >= rf_log_end_offset(p->log))
+        return;
+    if (rf_log_flush(p->log, rf_log_end_offset(p->log), on_leader_durable,
+                     x) == 0)
+        x->flush_pending = true;
 }
 
 /* ---- lifecycle of one partition ---- */
@@ -208,6 +256,7 @@ static void part_free(struct rf_part *p)
     rf_free(p->topic);
     rf_free(p->replicas);
     rf_free(p->isr);
+    rf_free(p->rstate);
     rf_free(p);
 }
 
@@ -389,10 +438,12 @@ static void copy_ids(int32_t **dst, size_t *n_dst, const int32_t *src, size_t n)
     *n_dst = n;
 }
 
-static struct rf_part *part_new(struct topic *t, int32_t index)
+static struct rf_part *part_new(struct rf_parts *ps, struct topic *t,
+                                int32_t index)
 {
     struct part_x *x = rf_calloc(1, sizeof(*x));
     x->t = t;
+    x->ps = ps;
     x->pub.topic = rf_strdup(t->name);
     x->pub.topic_id = t->id;
     x->pub.index = index;
@@ -402,11 +453,30 @@ static struct rf_part *part_new(struct topic *t, int32_t index)
     return &x->pub;
 }
 
+/* A new leadership (or replica set): forget what followers reported. */
+static void reset_rstate(struct rf_part *p)
+{
+    uint64_t now = rf_clock_mono_ms();
+    rf_free(p->rstate);
+    p->rstate = rf_calloc(p->n_replicas + 1, sizeof(*p->rstate));
+    for (size_t i = 0; i < p->n_replicas; i++) {
+        p->rstate[i].log_end = -1;
+        p->rstate[i].durable = -1;
+        p->rstate[i].caught_up_ms = now;
+        p->rstate[i].last_fetch_leo = INT64_MAX;
+    }
+}
+
 /* Bring one partition in line with its description. */
 static void part_update(struct rf_parts *ps, struct topic *t, struct rf_part *p,
                         const Riffle__PartitionDescription *pd)
 {
     bool was_leader = p->is_leader;
+    bool reset = p->rstate == NULL || p->n_replicas != pd->n_replicas ||
+                 p->leader_epoch != pd->leader_epoch ||
+                 (p->n_replicas > 0 &&
+                  memcmp(p->replicas, pd->replicas,
+                         p->n_replicas * sizeof(*p->replicas)) != 0);
     copy_ids(&p->replicas, &p->n_replicas, pd->replicas, pd->n_replicas);
     copy_ids(&p->isr, &p->n_isr, pd->isr, pd->n_isr);
     p->leader = pd->leader;
@@ -414,6 +484,8 @@ static void part_update(struct rf_parts *ps, struct topic *t, struct rf_part *p,
     p->partition_epoch = pd->partition_epoch;
     p->hosted = contains(p->replicas, p->n_replicas, ps->broker_id);
     p->is_leader = p->hosted && p->leader == ps->broker_id;
+    if (reset || (p->is_leader && !was_leader))
+        reset_rstate(p);
     if (p->hosted && p->log == NULL)
         open_log(ps, t, p);
     if (!p->hosted && p->log != NULL) {
@@ -441,7 +513,7 @@ static void topic_update(struct rf_parts *ps, struct topic *t,
     if (n != t->n)
         t->parts = rf_realloc(t->parts, (n > 0 ? n : 1) * sizeof(*t->parts));
     for (size_t i = t->n; i < n; i++)
-        t->parts[i] = part_new(t, (int32_t)i);
+        t->parts[i] = part_new(ps, t, (int32_t)i);
     t->n = n;
     for (size_t i = 0; i < n; i++) {
         const Riffle__PartitionDescription *pd = td->partitions[i];

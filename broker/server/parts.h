@@ -26,6 +26,16 @@
 
 struct rf_parts;
 
+/* Leader: what one replica reported in its last replica fetch
+ * (broker/replication). Reset whenever this broker becomes leader. */
+struct rf_replica_state {
+    int64_t log_end;       /* -1: unknown in this leadership */
+    int64_t durable;       /* offsets below it are on its disk; -1 unknown */
+    uint64_t caught_up_ms; /* monotonic: last time it had everything */
+    int64_t last_fetch_leo;  /* leader's log end at its previous fetch */
+    uint64_t last_fetch_ms;  /* monotonic time of that fetch */
+};
+
 struct rf_part {
     char *topic;              /* owned */
     struct rf_uuid topic_id;
@@ -43,6 +53,7 @@ struct rf_part {
     struct rf_log *log;       /* open when hosted; NULL if it failed */
     int open_error;           /* RF_E* from rf_log_open, 0 if fine */
     int64_t high_watermark;   /* leader: what consumers may read */
+    struct rf_replica_state *rstate; /* owned, one per replicas[i] */
     void *waiters;            /* owned by the data-path handlers */
 };
 
@@ -77,5 +88,10 @@ size_t rf_parts_topic_count(const struct rf_parts *ps);
 /* The data path calls this after an append or a durability change on a
  * partition it leads: recompute the high watermark and wake waiters. */
 void rf_parts_on_progress(struct rf_parts *ps, struct rf_part *p);
+
+/* Leader with other ISR members: make the leader's own log durable up to
+ * its end (at most one flush in flight per partition); when it completes
+ * the high watermark is recomputed (rf_parts_on_progress). */
+void rf_parts_flush_leader(struct rf_parts *ps, struct rf_part *p);
 
 #endif

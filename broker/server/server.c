@@ -124,6 +124,39 @@ static void dispatch(struct rf_kreq *r)
     case 37:
         rf_api_create_partitions(r);
         return;
+    case 8:
+        rf_api_offset_commit(r);
+        return;
+    case 9:
+        rf_api_offset_fetch(r);
+        return;
+    case 10:
+        rf_api_find_coordinator(r);
+        return;
+    case 11:
+        rf_api_join_group(r);
+        return;
+    case 12:
+        rf_api_heartbeat(r);
+        return;
+    case 13:
+        rf_api_leave_group(r);
+        return;
+    case 14:
+        rf_api_sync_group(r);
+        return;
+    case 15:
+        rf_api_describe_groups(r);
+        return;
+    case 16:
+        rf_api_list_groups(r);
+        return;
+    case 42:
+        rf_api_delete_groups(r);
+        return;
+    case 47:
+        rf_api_offset_delete(r);
+        return;
     default:
         /* In the codec's table but not served by this broker yet. */
         log_request(r, "for an API not served: closing");
@@ -147,6 +180,17 @@ bool rf_server_serves(int16_t key)
     case 20:
     case 32:
     case 37:
+    case 8:  /* group APIs: api_group.c */
+    case 9:
+    case 10:
+    case 11:
+    case 12:
+    case 13:
+    case 14:
+    case 15:
+    case 16:
+    case 42:
+    case 47:
         return true;
     default:
         return false;

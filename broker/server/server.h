@@ -64,6 +64,7 @@ struct rf_broker {
     struct rf_kafka_limits limits;
     char cluster_id[32]; /* Kafka base64 form, "" until known */
     bool shutting_down;
+    struct rf_group_srv *group; /* group coordinator (api_group.c) */
 };
 
 /* The handler of each API; api_<name>.c defines them. */
@@ -76,6 +77,23 @@ void rf_api_create_topics(struct rf_kreq *r);
 void rf_api_delete_topics(struct rf_kreq *r);
 void rf_api_create_partitions(struct rf_kreq *r);
 void rf_api_describe_configs(struct rf_kreq *r);
+void rf_api_find_coordinator(struct rf_kreq *r);
+void rf_api_join_group(struct rf_kreq *r);
+void rf_api_sync_group(struct rf_kreq *r);
+void rf_api_heartbeat(struct rf_kreq *r);
+void rf_api_leave_group(struct rf_kreq *r);
+void rf_api_offset_commit(struct rf_kreq *r);
+void rf_api_offset_fetch(struct rf_kreq *r);
+void rf_api_describe_groups(struct rf_kreq *r);
+void rf_api_list_groups(struct rf_kreq *r);
+void rf_api_delete_groups(struct rf_kreq *r);
+void rf_api_offset_delete(struct rf_kreq *r);
+/* Start the group coordinator (b->group) / stop it: held group requests
+ * are answered NOT_COORDINATOR; later group requests get
+ * NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE. Stop before freeing
+ * b->parts. */
+void rf_api_group_start(struct rf_broker *b);
+void rf_api_group_stop(struct rf_broker *b);
 
 /* A controller ErrorCode as a Kafka ErrorCode (admin results). */
 int16_t rf_server_kafka_code(Riffle__ErrorCode code);

@@ -278,6 +278,9 @@ static void do_create_partitions(int16_t v)
     check_code("CreatePartitions", v, resp.Results.items[0].ErrorCode);
 }
 
+/* The group APIs' checks (tests/integration/groups/kversions_groups.c). */
+#include "../groups/kversions_groups.c"
+
 static void connect_to(const char *host, int port)
 {
     struct sockaddr_in a = {.sin_family = AF_INET,
@@ -326,6 +329,8 @@ int main(int argc, char **argv)
             case 32: do_describe_configs(v); break;
             case 37: do_create_partitions(v); break;
             default:
+                if (kversions_group(k->ApiKey, v))
+                    break;
                 printf("FAIL ApiKey %d v%d: advertised but not checked here\n",
                        k->ApiKey, v);
                 return 1;
