@@ -22,15 +22,15 @@
 #include "builder.h"
 #include "header.h"
 #include "kafka_msgs.h"
+#include "kversions.h"
 
 static int fd = -1;
 static int32_t corr = 0;
-static const char *topic;
-static struct rf_arena arena;
+const char *topic;
+struct rf_arena arena;
 
-#define KS(s) ((struct rf_kstr){(s), (int32_t)strlen(s)})
 
-static void fail(const char *api, int16_t v, const char *why)
+void fail(const char *api, int16_t v, const char *why)
 {
     printf("FAIL %s v%d: %s\n", api, v, why);
     exit(1);
@@ -49,7 +49,7 @@ static int read_full(uint8_t *p, size_t n)
 }
 
 /* Send one request, read and decode its answer into resp. */
-static void roundtrip(int16_t key, int16_t ver, const char *name,
+void roundtrip(int16_t key, int16_t ver, const char *name,
                       const void *req, void *resp)
 {
     struct rf_RequestHeader hdr = {key, ver, ++corr, KS("kversions")};
@@ -77,7 +77,7 @@ static void roundtrip(int16_t key, int16_t ver, const char *name,
         fail(name, ver, "correlation id mismatch");
 }
 
-static void check_code(const char *name, int16_t ver, int16_t code)
+void check_code(const char *name, int16_t ver, int16_t code)
 {
     char why[64];
     if (code != 0) {
@@ -277,9 +277,6 @@ static void do_create_partitions(int16_t v)
         fail("CreatePartitions", v, "answer shape");
     check_code("CreatePartitions", v, resp.Results.items[0].ErrorCode);
 }
-
-/* The group APIs' checks (tests/integration/groups/kversions_groups.c). */
-#include "../groups/kversions_groups.c"
 
 static void connect_to(const char *host, int port)
 {

@@ -1,9 +1,14 @@
-/* kversions_groups.c: the group APIs' checks for kversions.c, which
- * includes this file (it uses kversions.c's roundtrip, check_code, fail, KS
- * and arena). One broker: it leads every __consumer_offsets partition, so
- * it coordinates every group once FindCoordinator has created the topic.
+/* kversions_groups.c: the group APIs' checks for kversions.c (through
+ * tests/integration/broker/kversions.h: roundtrip, check_code, fail, KS).
+ * One broker: it leads every __consumer_offsets partition, so it
+ * coordinates every group once FindCoordinator has created the topic.
  * kversions_group(key, v) returns 0 when key is not a group API. */
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
+
+#include "kafka_msgs.h"
+#include "kversions.h"
 
 static char kv_member[256];   /* a Stable member of group kv-g */
 static int32_t kv_generation = -1;
@@ -291,7 +296,7 @@ static void do_offset_delete(int16_t v)
         fail("OffsetDelete", v, "offset still there");
 }
 
-static int kversions_group(int16_t key, int16_t v)
+int kversions_group(int16_t key, int16_t v)
 {
     switch (key) {
     case 8: do_offset_commit(v); return 1;
