@@ -24,6 +24,8 @@
 #define READ_BUF_SIZE (64u * 1024u)
 /* Stop taking new requests while this much response data is unsent. */
 #define WRITE_QUEUE_HIGH (16u * 1024u * 1024u)
+/* First allocation for a frame body; it doubles as the bytes arrive. */
+#define FRAME_FIRST_ALLOC (64u * 1024u)
 
 enum conn_state {
     CONN_READ_SIZE, /* waiting for (the rest of) the 4-byte size */
@@ -39,6 +41,7 @@ struct rf_kconn {
     uint8_t size_buf[4];
     size_t size_got;
     uint8_t *frame; /* owned; handed to the handler, freed after it answers */
+    size_t frame_cap; /* grows as bytes arrive, up to frame_len */
     size_t frame_len;
     size_t frame_got;
     struct rf_wr pending; /* bytes read past the current request */
@@ -184,9 +187,8 @@ static void arm_timer(struct rf_kconn *conn)
     }
     if (conn->state == CONN_READ_SIZE && conn->size_got == 0)
         uv_timer_start(&conn->timer, on_timeout, o->idle_timeout_ms, 0);
-    else if (conn->state == CONN_READ_SIZE && conn->size_got == 1)
-        uv_timer_start(&conn->timer, on_timeout, o->partial_timeout_ms, 0);
-    /* mid-frame: the deadline set when the frame started keeps running */
+    /* mid-frame: the deadline set by feed() when its first byte arrived
+     * keeps running (later reads must not push it back) */
 }
 
 /* Feed received bytes into the frame state machine. Returns the number of
@@ -197,13 +199,16 @@ static size_t feed(struct rf_kconn *conn, const uint8_t *p, size_t n)
     while (used < n && !conn->closing && conn->state != CONN_HANDLER) {
         if (conn->state == CONN_READ_SIZE) {
             size_t take = 4 - conn->size_got;
+            bool first = conn->size_got == 0;
             if (take > n - used)
                 take = n - used;
             memcpy(conn->size_buf + conn->size_got, p + used, take);
             conn->size_got += take;
             used += take;
             if (conn->size_got < 4) {
-                arm_timer(conn);
+                if (first) /* a frame started: its deadline starts now */
+                    uv_timer_start(&conn->timer, on_timeout,
+                                   conn->l->opts.partial_timeout_ms, 0);
                 break;
             }
             uint32_t size = rf_be32_load(conn->size_buf);
@@ -214,17 +219,31 @@ static size_t feed(struct rf_kconn *conn, const uint8_t *p, size_t n)
                 conn_close(conn, why);
                 break;
             }
-            conn->frame = rf_malloc(size); /* bounded by max_frame above */
+            /* Bounded by max_frame above, and grown only as bytes arrive: a
+             * peer announcing 100 MB and sending 5 bytes costs 64 KiB. */
+            conn->frame_cap = size < FRAME_FIRST_ALLOC ? size
+                                                       : FRAME_FIRST_ALLOC;
+            conn->frame = rf_malloc(conn->frame_cap);
             conn->frame_len = size;
             conn->frame_got = 0;
             conn->state = CONN_READ_BODY;
-            uv_timer_start(&conn->timer, on_timeout,
-                           conn->l->opts.partial_timeout_ms, 0);
+            if (first)
+                uv_timer_start(&conn->timer, on_timeout,
+                               conn->l->opts.partial_timeout_ms, 0);
             continue;
         }
         size_t take = conn->frame_len - conn->frame_got;
         if (take > n - used)
             take = n - used;
+        if (conn->frame_got + take > conn->frame_cap) {
+            size_t cap = conn->frame_cap * 2;
+            if (cap < conn->frame_got + take)
+                cap = conn->frame_got + take;
+            if (cap > conn->frame_len)
+                cap = conn->frame_len;
+            conn->frame = rf_realloc(conn->frame, cap);
+            conn->frame_cap = cap;
+        }
         memcpy(conn->frame + conn->frame_got, p + used, take);
         conn->frame_got += take;
         used += take;

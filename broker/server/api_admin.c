@@ -301,8 +301,10 @@ void rf_api_create_topics(struct rf_kreq *r)
         Riffle__CreatableTopic *ct = rf_kreq_alloc(r, sizeof *ct);
         int32_t na = t->Assignments.count > 0 ? t->Assignments.count : 0;
         int32_t nc = t->Configs.count > 0 ? t->Configs.count : 0;
-        if (ct == NULL)
+        if (ct == NULL) {
+            ok = false; /* arena cap: refuse rather than send a part */
             break;
+        }
         riffle__creatable_topic__init(ct);
         a->names[i] = t->Name;
         ct->name = rf_kreq_strdup(r, t->Name);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "kconn.h"
 
 struct fixture {
@@ -88,6 +90,18 @@ static void handler(struct rf_kconn *conn, uint8_t *frame, size_t len,
     case 'X':
         rf_kconn_close(conn);
         break;
+    case 'L': { /* large frame: answer 'L' + the sum of all its bytes */
+        uint8_t sum[5] = {'L', 0, 0, 0, 0};
+        uint32_t total = 0;
+        for (size_t i = 0; i < len; i++)
+            total += frame[i];
+        sum[1] = (uint8_t)(total >> 24);
+        sum[2] = (uint8_t)(total >> 16);
+        sum[3] = (uint8_t)(total >> 8);
+        sum[4] = (uint8_t)total;
+        echo(conn, sum, sizeof sum);
+        break;
+    }
     default:
         echo(conn, frame, len);
     }
@@ -263,6 +277,34 @@ static void sc_peer_leaves_during_request(struct fixture *f)
     close(fd);
 }
 
+/* A frame far larger than the first buffer, arriving in uneven pieces: the
+ * buffer grows as bytes come and every byte reaches the handler (it answers
+ * the sum of the bytes, checked here). */
+static void sc_large_frame(struct fixture *f)
+{
+    size_t len = 300 * 1000;
+    uint8_t *buf = malloc(len + 4);
+    uint8_t ans[9];
+    uint32_t total = 0, be = htonl((uint32_t)len);
+    int fd = client_connect(f);
+    memcpy(buf, &be, 4);
+    for (size_t i = 0; i < len; i++)
+        buf[4 + i] = (uint8_t)(i * 7 + 3);
+    buf[4] = 'L';
+    for (size_t i = 0; i < len; i++)
+        total += buf[4 + i];
+    for (size_t off = 0, step = 1; off < len + 4;
+         off += step, step = step * 3 + 1) {
+        size_t n = off + step > len + 4 ? len + 4 - off : step;
+        CHECK(f, send(fd, buf + off, n, 0) == (ssize_t)n);
+    }
+    CHECK(f, read_full(fd, ans, sizeof ans) == 0);
+    CHECK(f, ans[3] == 5 && ans[4] == 'L');
+    CHECK(f, rf_be32_load(ans + 5) == total);
+    free(buf);
+    close(fd);
+}
+
 /* Closing the listener while a request is with its handler: the answer is
  * still delivered, then the connection ends; no new connection is taken. */
 static void sc_graceful_close(struct fixture *f)
@@ -390,6 +432,12 @@ static void test_graceful_close(void **state)
     run(sc_graceful_close, NULL);
 }
 
+static void test_large_frame(void **state)
+{
+    (void)state;
+    run(sc_large_frame, NULL);
+}
+
 static void test_bind_failure(void **state)
 {
     uv_loop_t loop;
@@ -416,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_max_connections),
         cmocka_unit_test(test_peer_leaves),
         cmocka_unit_test(test_graceful_close),
+        cmocka_unit_test(test_large_frame),
         cmocka_unit_test(test_bind_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
