@@ -346,8 +346,19 @@ static void drain(struct rf_kconn *conn)
     start_reading(conn);
 }
 
-/* The current request is finished: free it and take the next one, unless a
- * feed() further up the stack is still running (it continues by itself). */
+static void on_resume(uv_timer_t *t)
+{
+    struct rf_kconn *conn = t->data;
+    if (!conn->closing && conn->state != CONN_HANDLER)
+        drain(conn);
+}
+
+/* The current request is finished: free it and take the next one. Never
+ * from inside this call: handlers answer from their own loops (a group
+ * coordinator walking its members, a wake-up list), and dispatching the
+ * connection's next request there would let it change what they walk. A
+ * feed() further up the stack continues by itself; otherwise the next
+ * request starts on the next loop turn. */
 static void conn_next(struct rf_kconn *conn)
 {
     rf_free(conn->frame);
@@ -362,7 +373,7 @@ static void conn_next(struct rf_kconn *conn)
         return;
     }
     if (!conn->feeding)
-        drain(conn);
+        uv_timer_start(&conn->timer, on_resume, 0, 0);
 }
 
 static void on_write(uv_write_t *req, int status)

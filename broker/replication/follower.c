@@ -99,15 +99,18 @@ static void backoff(struct rf__session *s)
 
 /* ---- applying an answer ---- */
 
-static void truncate_to(struct rf_part *p, int64_t offset, const char *why)
+/* Truncate to offset (below the log end), or with reset start over empty
+ * at offset (a log that ends below the leader's log start). */
+static void truncate_to(struct rf_part *p, int64_t offset, bool reset,
+                        const char *why)
 {
     char errmsg[RF_ERRMSG_SIZE];
-    if (offset >= rf_log_end_offset(p->log) &&
-        offset >= rf_log_start_offset(p->log))
+    if (!reset && offset >= rf_log_end_offset(p->log))
         return;
-    RF_INFO("tp=%s-%" PRId32 ": truncating to %" PRId64 " (%s)", p->topic,
-            p->index, offset, why);
-    if (rf_log_truncate(p->log, offset, errmsg) != 0)
+    RF_INFO("tp=%s-%" PRId32 ": %s to %" PRId64 " (%s)", p->topic, p->index,
+            reset ? "restarting empty" : "truncating", offset, why);
+    if ((reset ? rf_log_reset(p->log, offset, errmsg)
+               : rf_log_truncate(p->log, offset, errmsg)) != 0)
         RF_WARN("tp=%s-%" PRId32 ": truncate: %s", p->topic, p->index,
                 errmsg);
     if (p->high_watermark > rf_log_end_offset(p->log))
@@ -127,7 +130,7 @@ static void apply_diverging(struct rf_part *p,
         target = end;
     if (target < 0)
         target = 0;
-    truncate_to(p, target, "diverging epoch");
+    truncate_to(p, target, false, "diverging epoch");
 }
 
 static bool apply_records(struct rf_part *p,
@@ -176,10 +179,14 @@ static bool apply_result(struct rf__session *s,
     if (p == NULL)
         return false;
     if (res->error == RF_KERR_OFFSET_OUT_OF_RANGE) {
-        if (rf_log_end_offset(p->log) < res->log_start_offset)
-            truncate_to(p, res->log_start_offset, "below leader's start");
+        int64_t before = rf_log_end_offset(p->log);
+        if (before < res->log_start_offset)
+            truncate_to(p, res->log_start_offset, true,
+                        "below leader's start");
         else if (res->log_end_offset >= 0)
-            truncate_to(p, res->log_end_offset, "beyond leader's end");
+            truncate_to(p, res->log_end_offset, false, "beyond leader's end");
+        if (rf_log_end_offset(p->log) == before)
+            *failed = true; /* nothing changed: back off, do not spin */
         return false;
     }
     if (res->error != RF_KERR_NONE) {

@@ -121,6 +121,39 @@ static int cut_position(struct rf_log *log, int64_t offset, uint64_t *pos)
     return 0;
 }
 
+/* Bookkeeping once the log end moved back (truncate, reset). */
+static int after_truncate(struct rf_log *log, size_t nsegs_before, int rv,
+                          int64_t offset, char *errmsg)
+{
+    if (rv == 0 && log->nsegs != nsegs_before) {
+        rv = rf_checkpoint_sync_dir(log->dir, errmsg);
+    }
+    RF_INFO("truncated log tp=%s to=%" PRId64 " log_end=%" PRId64, log->name,
+            offset, log->leo);
+    if (log->hwm > log->leo) {
+        log->hwm = log->leo;
+        log->hwm_saved = false;
+    }
+    rf__log_trim_epochs(log, log->leo);
+    rf__log_commit_truncated(log, log->leo);
+    return rv;
+}
+
+int rf_log_reset(struct rf_log *log, int64_t offset, char *errmsg)
+{
+    size_t before = log->nsegs;
+    if (log->state != 0) {
+        rf_errmsg_set(errmsg, "%s", log->state_msg);
+        return log->state;
+    }
+    if (offset < 0) {
+        rf_errmsg_set(errmsg, "reset %s: negative offset", log->name);
+        return RF_EINVAL;
+    }
+    return after_truncate(log, before, truncate_fully(log, offset, errmsg),
+                          offset, errmsg);
+}
+
 int rf_log_truncate(struct rf_log *log, int64_t offset, char *errmsg)
 {
     uint64_t pos;
@@ -154,18 +187,7 @@ int rf_log_truncate(struct rf_log *log, int64_t offset, char *errmsg)
             log->segs[log->nsegs - 1].size = pos;
         }
     }
-    if (rv == 0 && log->nsegs != before) {
-        rv = rf_checkpoint_sync_dir(log->dir, errmsg);
-    }
-    RF_INFO("truncated log tp=%s to=%" PRId64 " log_end=%" PRId64, log->name,
-            offset, log->leo);
-    if (log->hwm > log->leo) {
-        log->hwm = log->leo;
-        log->hwm_saved = false;
-    }
-    rf__log_trim_epochs(log, log->leo);
-    rf__log_commit_truncated(log, log->leo);
-    return rv;
+    return after_truncate(log, before, rv, offset, errmsg);
 }
 
 int rf_log_advance_start(struct rf_log *log, int64_t offset, char *errmsg)

@@ -110,6 +110,10 @@ int rf_log_offset_for_time(struct rf_log *log, int64_t ts, int64_t *offset,
  * offset. The leader-epoch cache forgets epochs starting at or after the
  * new end. Errors: RF_EIO with errmsg. */
 int rf_log_truncate(struct rf_log *log, int64_t offset, char *errmsg);
+/* Follower whose log ends below the leader's log start: drop everything and
+ * restart empty at offset (any offset >= 0, also above the log end).
+ * Errors: RF_EINVAL (negative), the log's state error, RF_EIO. */
+int rf_log_reset(struct rf_log *log, int64_t offset, char *errmsg);
 
 /* DeleteRecords: raise the log start offset to offset (<= log end offset,
  * else RF_EOFFSET), delete segments wholly below it, persist it. */

@@ -318,6 +318,36 @@ static void test_replica_append(void **state)
     check_reads(f);
 }
 
+/* A follower whose log ends below the leader's log start restarts empty at
+ * that offset (above its own end) and appends from there, also after a
+ * reopen. */
+static void test_reset_above_end(void **state)
+{
+    struct fixture *f = *state;
+    struct rf_test_batch_spec spec = {2, 10, TS0, 1, 0};
+    struct rf_wr wr;
+
+    assert_int_equal(fx_open(f), 0);
+    fx_append(f, 3, 10, TS0, 0, TS0);
+    assert_int_equal(rf_log_end_offset(f->log), 3);
+    assert_int_equal(rf_log_reset(f->log, -1, f->errmsg), RF_EINVAL);
+    assert_int_equal(rf_log_reset(f->log, 1000, f->errmsg), 0);
+    assert_int_equal(rf_log_end_offset(f->log), 1000);
+    assert_int_equal(rf_log_start_offset(f->log), 1000);
+    rf_wr_init(&wr, 256);
+    rf_test_build_batch(&wr, &spec);
+    rf_batch_set_base_offset(wr.base, 1000);
+    assert_int_equal(rf_log_append_replica(f->log, wr.base, wr.len,
+                                           f->errmsg), 0);
+    assert_int_equal(rf_log_end_offset(f->log), 1002);
+    rf_wr_free(&wr);
+    fx_close_log(f);
+    assert_int_equal(fx_open(f), 0);
+    assert_int_equal(rf_log_start_offset(f->log), 1000);
+    assert_int_equal(rf_log_end_offset(f->log), 1002);
+    check_reads(f);
+}
+
 /* --- recovery ------------------------------------------------------------ */
 
 static void remove_marker(struct fixture *f)
@@ -454,6 +484,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hwm_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_append_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replica_append, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_above_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recover_torn_tail, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_recover_zeroed_index, setup,
