@@ -331,6 +331,11 @@ static bool caller_ok(struct rf_repl *repl,
                       const Riffle__ReplicaFetchRequest *req, const char **why)
 {
     struct rf_meta_broker mb;
+    if (req->replica_id == repl->broker_id) {
+        /* would overwrite the leader's own replica state */
+        *why = "a fetch from this broker's own id";
+        return false;
+    }
     if (!rf_meta_broker_get(rf_bmeta_image(repl->bm), req->replica_id, &mb)) {
         *why = "unknown broker";
         return false;

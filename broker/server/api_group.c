@@ -49,6 +49,7 @@ struct rf_group_srv {
     struct rf_group_coord *coord;
     uv_timer_t tick;
     bool creating; /* a CreateTopics for __consumer_offsets in flight */
+    bool stopped; /* tick closed: free once no create is in flight */
     int32_t *loaded; /* per offsets partition: epoch loaded, -1 none */
     int32_t n_loaded;
     struct commit *commits; /* waiting to be replicated */
@@ -137,11 +138,21 @@ void rf_api_group_start(struct rf_broker *b)
     b->group = s;
 }
 
+static void srv_free(struct rf_group_srv *s)
+{
+    rf_free(s->loaded);
+    rf_free(s);
+}
+
+/* The state is freed when both the tick handle is closed and no CreateTopics
+ * of ours is in flight (its callback still gets s, at the latest when the
+ * controller client is closed). */
 static void tick_closed(uv_handle_t *h)
 {
     struct rf_group_srv *s = h->data;
-    rf_free(s->loaded);
-    rf_free(s);
+    s->stopped = true;
+    if (!s->creating)
+        srv_free(s);
 }
 
 void rf_api_group_stop(struct rf_broker *b)
@@ -342,6 +353,10 @@ static void on_offsets_created(void *data, int status,
     struct rf_group_srv *s = data;
     (void)resp;
     s->creating = false;
+    if (s->stopped) {
+        srv_free(s);
+        return;
+    }
     if (status != 0)
         RF_WARN("create %s failed err=%s", OFFSETS_TOPIC, rf_err_name(status));
     else
