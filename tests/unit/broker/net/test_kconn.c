@@ -47,13 +47,20 @@ struct delayed {
     size_t len;
 };
 
+/* Non-zero while rf_kconn_respond runs: the handler must never be entered
+ * from inside it (the next request starts on a later loop turn). */
+static int in_respond;
+static int reentered;
+
 static void echo(struct rf_kconn *conn, const uint8_t *frame, size_t len)
 {
     uint8_t *resp = rf_malloc(len + 4);
     uint32_t be = htonl((uint32_t)len);
     memcpy(resp, &be, 4);
     memcpy(resp + 4, frame, len);
+    in_respond++;
     rf_kconn_respond(conn, resp, len + 4);
+    in_respond--;
 }
 
 static void delayed_closed(uv_handle_t *h)
@@ -73,6 +80,8 @@ static void handler(struct rf_kconn *conn, uint8_t *frame, size_t len,
 {
     struct fixture *f = data;
     f->handled++;
+    if (in_respond)
+        reentered++;
     switch (frame[0]) {
     case 'D': {
         struct delayed *d = rf_calloc(1, sizeof *d);
@@ -367,6 +376,7 @@ static void run(void (*scenario)(struct fixture *),
     char errmsg[256];
     memset(&f, 0, sizeof f);
     f.scenario = scenario;
+    reentered = 0;
     assert_int_equal(uv_loop_init(&f.loop), 0);
     assert_int_equal(rf_klistener_start(&f.loop, "127.0.0.1", 0, opts,
                                         handler, &f, &f.l, errmsg),
@@ -382,6 +392,7 @@ static void run(void (*scenario)(struct fixture *),
     pthread_join(f.thread, NULL);
     assert_int_equal(f.closed_cb, 1);
     assert_int_equal(uv_loop_close(&f.loop), 0); /* no leaked handle */
+    assert_int_equal(reentered, 0);
     if (f.failures)
         fail_msg("%d check(s) failed, first: %s", f.failures, f.failmsg);
 }
