@@ -234,6 +234,17 @@ void rf_api_metadata(struct rf_kreq *r)
                          : RF_KSTR_NULL;
     resp.ClusterAuthorizedOperations = INT32_MIN;
     rv = fill_brokers(r, &resp);
+    /* ControllerId must be a listed broker (clients look it up): this one
+     * while it is live, else another live one (a restarted broker answers
+     * before it is unfenced), -1 when none is. */
+    if (rv == 0) {
+        bool listed = false;
+        for (int32_t i = 0; i < resp.Brokers.count; i++)
+            listed |= resp.Brokers.items[i].NodeId == r->b->id;
+        if (!listed)
+            resp.ControllerId =
+                resp.Brokers.count > 0 ? resp.Brokers.items[0].NodeId : -1;
+    }
     /* v0: an empty list means all topics; v1+: null means all. */
     if (rv == 0) {
         if (req->Topics.count < 0 || (ver == 0 && req->Topics.count == 0))
