@@ -72,6 +72,12 @@ class BrokerCluster:
         want = set(ids or self.ids)
 
         def ready():
+            # A restarted broker must say so itself: Metadata from a peer
+            # can still list the incarnation that was killed.
+            for i in want:
+                p = self.procs[i]
+                if p.running() and "broker unfenced" not in p.log_since_start():
+                    return False
             md = self.metadata()
             if md is None:
                 return False
