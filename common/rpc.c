@@ -225,6 +225,7 @@ struct rpc_conn {
     size_t rlen, rcap;
     uint32_t max_frame;
     uint64_t last_active;      /* uv_now() of the last read or busy check */
+    uint64_t id;               /* server side: 1, 2, ... */
     unsigned handles;          /* handles still open */
     bool has_idle, counted, closing, paused, broken;
 };
@@ -235,6 +236,7 @@ struct rf_rpc_call {
     struct rpc_conn *conn; /* NULL once the connection is gone */
     Riffle__Envelope *req; /* owned */
     uint64_t corr;
+    uint64_t conn_id;
     void *data;
     char peer[RPC_PEER_MAX];
 };
@@ -260,6 +262,7 @@ struct rf_rpc_server {
     unsigned refs;       /* listener + every conn not yet freed */
     uint64_t refused;    /* connections refused at the cap, ever */
     uint64_t refused_logged_ms;
+    uint64_t next_conn_id;
     bool closing;
     void (*close_cb)(void *data);
     void *close_data;
@@ -391,6 +394,8 @@ static void conn_close(struct rpc_conn *conn)
         }
         if (conn->counted)
             conn->srv->nconns--;
+        if (!conn->srv->closing && conn->srv->opts.on_conn_closed != NULL)
+            conn->srv->opts.on_conn_closed(conn->srv, conn->id);
     }
     uv_close((uv_handle_t *)&conn->tcp, conn_handle_closed);
     if (conn->has_idle)
@@ -633,6 +638,7 @@ static void server_on_connection(uv_stream_t *listener, int status)
     }
     conn = conn_new(srv->loop, CONN_SERVER, srv->opts.max_frame);
     conn->srv = srv;
+    conn->id = ++srv->next_conn_id;
     srv->refs++;
     link_push_back(&srv->conns, &conn->node);
     if (server_conn_setup(srv, conn) != 0) {
@@ -792,6 +798,7 @@ static void server_dispatch(struct rpc_conn *conn, Riffle__Envelope *env)
     call->conn = conn;
     call->req = env;
     call->corr = env->correlation_id;
+    call->conn_id = conn->id;
     memcpy(call->peer, conn->peer, sizeof(call->peer));
     link_push_back(&conn->calls, &call->node);
     srv->handler(srv, call, env);
@@ -872,6 +879,11 @@ bool rf_rpc_call_alive(const struct rf_rpc_call *call)
 const char *rf_rpc_call_peer(const struct rf_rpc_call *call)
 {
     return call->peer;
+}
+
+uint64_t rf_rpc_call_conn_id(const struct rf_rpc_call *call)
+{
+    return call->conn_id;
 }
 
 void rf_rpc_call_set_data(struct rf_rpc_call *call, void *data)

@@ -43,6 +43,10 @@ struct rf_rpc_server_opts {
     uint32_t max_connections;  /* 0: 1024; more are accepted and closed */
     uint32_t idle_timeout_ms;  /* 0: none. Idle = nothing received and no
                                 * call unanswered or reply unsent */
+    /* Optional: an accepted connection closed (the peer left, failed, or
+     * was cut off), not at rf_rpc_server_close. Runs inside the
+     * connection's teardown: it may note the fact, not close the server. */
+    void (*on_conn_closed)(struct rf_rpc_server *srv, uint64_t conn_id);
 };
 
 /* Bind and listen on host:port (port 0 picks a free one; see
@@ -75,6 +79,9 @@ void rf_rpc_call_drop(struct rf_rpc_call *call);
 bool rf_rpc_call_alive(const struct rf_rpc_call *call);
 /* "ip:port" of the caller, for logs. */
 const char *rf_rpc_call_peer(const struct rf_rpc_call *call);
+/* The id of the connection the call came on: unique per server, never 0
+ * (see on_conn_closed). */
+uint64_t rf_rpc_call_conn_id(const struct rf_rpc_call *call);
 /* A free pointer for the handler's use. */
 void rf_rpc_call_set_data(struct rf_rpc_call *call, void *data);
 void *rf_rpc_call_get_data(const struct rf_rpc_call *call);

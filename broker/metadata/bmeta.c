@@ -40,6 +40,7 @@ struct rf_bmeta {
     bool hb_in_flight;
     bool want_full_image;
     bool closing;
+    bool hb_failing; /* the last heartbeat failed in transport */
     int pending; /* calls in flight + handles not yet closed */
     uv_timer_t hb_timer;
     uv_timer_t poll_timer;
@@ -106,6 +107,8 @@ static bool answer_ok(int status, const Riffle__Envelope *resp,
         return false;
     return *st == NULL || (*st)->code == RIFFLE__ERROR_CODE__NONE;
 }
+
+static void on_hb_timer(uv_timer_t *t);
 
 /* ---- registration ---- */
 
@@ -263,6 +266,19 @@ static void on_heartbeat(void *data, int status, const Riffle__Envelope *resp)
                     (long long)bm->epoch,
                     (long long)rf_meta_offset(bm->img));
         bm->fenced = fenced;
+        bm->hb_failing = false;
+        return;
+    }
+    if (status != 0 && !bm->closing) {
+        /* The connection failed: heartbeat again as soon as a new one is
+         * up, not an interval later (the active controller fences a
+         * broker whose heartbeat connection stays closed for
+         * broker.disconnect.fence.ms). Once per outage, then at the
+         * usual interval. */
+        if (!bm->hb_failing)
+            uv_timer_start(&bm->hb_timer, on_hb_timer, RETRY_PAUSE_MS / 2,
+                           bm->hb_interval_ms);
+        bm->hb_failing = true;
         return;
     }
     if (st && (st->code == RIFFLE__ERROR_CODE__STALE_BROKER_EPOCH ||

@@ -125,6 +125,7 @@ static void unfence(struct rf_node *node, struct rf_node_session *s)
 void rf__node_sessions_check(struct rf_node *node, uint64_t now_ms)
 {
     uint64_t timeout = (uint64_t)node->conf->session_timeout_ms;
+    uint64_t grace = (uint64_t)node->conf->disconnect_fence_ms;
     struct rf_meta_broker b;
     size_t i;
 
@@ -136,6 +137,25 @@ void rf__node_sessions_check(struct rf_node *node, uint64_t now_ms)
         s = rf__node_session_get(node, b.id, true);
         if (now_ms > s->last_hb_ms && now_ms - s->last_hb_ms > timeout) {
             fence(node, s, "session expired");
+        } else if (grace > 0 && s->lost_ms != 0 && now_ms >= s->lost_ms &&
+                   now_ms - s->lost_ms >= grace) {
+            fence(node, s, "connection closed");
+        }
+    }
+}
+
+void rf__node_conn_closed(struct rf_rpc_server *srv, uint64_t conn_id)
+{
+    struct rf_node *node = rf_rpc_server_data(srv);
+    size_t i;
+
+    for (i = 0; i < node->n_sessions; i++) {
+        struct rf_node_session *s = &node->sessions[i];
+        if (s->hb_conn == conn_id && s->lost_ms == 0) {
+            s->lost_ms = rf_clock_mono_ms();
+            if (s->lost_ms == 0)
+                s->lost_ms = 1;
+            RF_DEBUG("heartbeat connection closed broker=%d", s->broker_id);
         }
     }
 }
@@ -185,6 +205,8 @@ void rf__node_heartbeat(struct rf_node *node,
     s = rf__node_session_get(node, b.id, true);
     s->epoch = b.epoch;
     s->last_hb_ms = rf_clock_mono_ms();
+    s->hb_conn = rf_rpc_call_conn_id(call);
+    s->lost_ms = 0;
     s->seen = true;
     /* Caught up: it has applied its own registration record. */
     caught_up = req->current_metadata_offset >= b.epoch;

@@ -584,9 +584,14 @@ static int start_services(struct rf_node *node, char *errmsg)
 {
     int rv;
 
+    struct rf_rpc_server_opts opts = {0};
+
+    /* A broker process that dies closes its connection at once: fence it
+     * after broker.disconnect.fence.ms rather than the whole session. */
+    opts.on_conn_closed = rf__node_conn_closed;
     rv = rf_rpc_server_start(&node->loop, node->conf->rpc.host,
-                             node->conf->rpc.port, NULL, rf__node_on_call, node,
-                             &node->srv, errmsg);
+                             node->conf->rpc.port, &opts, rf__node_on_call,
+                             node, &node->srv, errmsg);
     if (rv != 0) {
         rf_errmsg_prefix(errmsg, "listeners %s:%u", node->conf->rpc.host,
                          (unsigned)node->conf->rpc.port);

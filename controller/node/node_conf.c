@@ -74,6 +74,10 @@ const struct rf_conf_opt rf_node_conf_table[] = {
      "a broker without heartbeats this long is fenced"},
     {"broker.heartbeat.interval.ms", RF_CONF_INT, "2000", 10, 3600000,
      OFF(heartbeat_interval_ms), NULL, "informational"},
+    {"broker.disconnect.fence.ms", RF_CONF_INT, "1000", 0, 3600000,
+     OFF(disconnect_fence_ms), NULL,
+     "fence a broker this long after the connection carrying its "
+     "heartbeats closes, unless it heartbeats again; 0: off"},
     {"num.partitions", RF_CONF_INT, "1", 1, 10000, OFF(num_partitions), NULL,
      "default partition count of a new topic"},
     {"default.replication.factor", RF_CONF_INT, "1", 1, 16,

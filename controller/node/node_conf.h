@@ -22,6 +22,7 @@ struct rf_node_conf {
     int64_t heartbeat_timeout_ms;
     int64_t session_timeout_ms;
     int64_t heartbeat_interval_ms;
+    int64_t disconnect_fence_ms;
     int64_t num_partitions;
     int64_t default_replication;
     bool unclean_leader_election;

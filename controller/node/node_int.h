@@ -29,6 +29,8 @@ struct rf_node_session {
     int32_t broker_id;
     int64_t epoch;
     uint64_t last_hb_ms; /* monotonic; 0: none seen */
+    uint64_t hb_conn;    /* RPC connection of the last heartbeat; 0: none */
+    uint64_t lost_ms;    /* monotonic: when hb_conn closed; 0: open */
     bool fence_inflight;
     bool unfence_inflight;
     bool seen; /* a heartbeat arrived from this controller */
@@ -144,6 +146,8 @@ void rf__node_describe_cluster(struct rf_node *node,
 /* brokers.c */
 void rf__node_sessions_reset(struct rf_node *node, uint64_t now_ms);
 void rf__node_sessions_check(struct rf_node *node, uint64_t now_ms);
+/* rf_rpc_server_opts.on_conn_closed of the controller RPC listener. */
+void rf__node_conn_closed(struct rf_rpc_server *srv, uint64_t conn_id);
 void rf__node_sessions_free(struct rf_node *node);
 struct rf_node_session *rf__node_session_get(struct rf_node *node,
                                              int32_t broker_id,

@@ -57,6 +57,9 @@ struct fx {
     bool raw_used;
     uv_timer_t sleep; /* lets time pass without asserting on it */
     bool slept;
+    uint64_t last_conn_id;   /* of the last call handled */
+    uint64_t closed_ids[8];  /* on_conn_closed, in order */
+    int nclosed_ids;
 };
 
 /* One client call's outcome. */
@@ -121,6 +124,8 @@ static void handler(struct rf_rpc_server *srv, struct rf_rpc_call *call,
     struct fx *fx = rf_rpc_server_data(srv);
 
     fx->handled++;
+    fx->last_conn_id = rf_rpc_call_conn_id(call);
+    assert_true(fx->last_conn_id != 0);
     assert_true(rf_rpc_call_alive(call));
     assert_non_null(strstr(rf_rpc_call_peer(call), "127.0.0.1:"));
     if (fx->mode == MODE_HOLD) {
@@ -568,6 +573,42 @@ static void test_client_close_cancels(void **state)
     reply_held(fx);
 }
 
+static void on_conn_closed(struct rf_rpc_server *srv, uint64_t conn_id)
+{
+    struct fx *fx = rf_rpc_server_data(srv);
+
+    assert_true(fx->nclosed_ids < 8);
+    fx->closed_ids[fx->nclosed_ids++] = conn_id;
+}
+
+/* on_conn_closed names the connection a call came on when its peer leaves,
+ * each connection has its own id, and closing the server reports nothing. */
+static void test_conn_closed_hook(void **state)
+{
+    struct fx *fx = *state;
+    struct rf_rpc_client *a, *b;
+    uint64_t id_a, id_b;
+
+    fx->sopts.on_conn_closed = on_conn_closed;
+    server_start(fx, 0);
+    a = client_new(fx, 0, "127.0.0.1", NULL);
+    b = client_new(fx, 1, "127.0.0.1", NULL);
+    ping_ok(fx, a, 1);
+    id_a = fx->last_conn_id;
+    ping_ok(fx, b, 2);
+    id_b = fx->last_conn_id;
+    assert_true(id_a != id_b);
+    ping_ok(fx, a, 3);
+    assert_int_equal(fx->last_conn_id, id_a); /* same connection reused */
+    assert_int_equal(fx->nclosed_ids, 0);
+    rf_rpc_client_close(a, on_cli_closed, fx);
+    fx->cli[0] = NULL;
+    RUN_UNTIL(fx, fx->nclosed_ids == 1);
+    assert_int_equal(fx->closed_ids[0], id_a);
+    server_stop(fx); /* b's connection closes with the server: not reported */
+    assert_int_equal(fx->nclosed_ids, 1);
+}
+
 /* Close the client after 0, 1, 2 ... loop iterations, so the close lands
  * in every state of the connect sequence (waiting, resolving, connecting,
  * connected, answered). Each call's callback fires exactly once, with a
@@ -894,6 +935,7 @@ int main(void)
         T(test_connect_refused),
         T(test_request_too_big),
         T(test_reply_too_big),
+        T(test_conn_closed_hook),
         T(test_client_close_cancels),
         T(test_close_at_every_step),
         T(test_connection_limit),
