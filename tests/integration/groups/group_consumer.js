@@ -1,7 +1,8 @@
 // group_consumer.js: one kafkajs 2.2.4 consumer-group member for
 // test_groups.py, speaking group_consumer.py's stdout protocol: "ASSIGN
 // p,p,..." after every join, "MSG part offset key" per record (its offset
-// committed before the next one), "CLOSED" after a clean SIGTERM exit.
+// committed before the next one), "COMMITFAIL key error" when that commit
+// fails, "CLOSED" after a clean SIGTERM exit.
 // Usage: node group_consumer.js BOOTSTRAP GROUP TOPIC
 'use strict';
 const { Kafka, logLevel } = require('kafkajs');
@@ -39,7 +40,7 @@ async function main() {
         await consumer.commitOffsets([{ topic, partition,
           offset: (BigInt(message.offset) + 1n).toString() }]);
       } catch (e) {
-        say('COMMITFAIL ' + e.type);
+        say(`COMMITFAIL ${message.key.toString()} ${e.type}`);
       }
     },
   });

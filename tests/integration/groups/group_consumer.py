@@ -44,7 +44,7 @@ def run_confluent(bs, group, topic, assignor):
         try:
             c.commit(message=m, asynchronous=False)
         except Exception as e:  # a rebalance: the record may come again
-            say("COMMITFAIL %s" % e)
+            say("COMMITFAIL %s %s" % (m.key().decode(), e))
     c.close()
 
 
@@ -72,7 +72,7 @@ def run_kafka_python(bs, group, topic, assignor):
                     c.commit({TopicPartition(tp.topic, tp.partition):
                               OffsetAndMetadata(m.offset + 1, None)})
                 except Exception as e:
-                    say("COMMITFAIL %s" % e)
+                    say("COMMITFAIL %s %s" % (m.key.decode(), e))
     c.close()
 
 

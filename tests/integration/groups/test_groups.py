@@ -67,6 +67,7 @@ class Member:
                                   env=env)
         self.assigned = None   # latest assignment (set of partitions)
         self.msgs = []         # (partition, offset, key)
+        self.uncommitted = set()  # keys whose offset commit failed
         self.closed = False
         self.lock = threading.Lock()
         self.t = threading.Thread(target=self._read, daemon=True)
@@ -81,6 +82,8 @@ class Member:
                         if len(w) > 1 else set()
                 elif w and w[0] == "MSG":
                     self.msgs.append((int(w[1]), int(w[2]), w[3]))
+                elif w and w[0] == "COMMITFAIL" and len(w) > 1:
+                    self.uncommitted.add(w[1])
                 elif w and w[0] == "CLOSED":
                     self.closed = True
 
@@ -130,16 +133,28 @@ def all_msgs(members):
 
 
 def wait_consumed(everyone, want, what, timeout=60):
-    """Every key of want seen; then no key seen twice (exactly once)."""
+    """Every key of want seen; then no key seen twice, except records whose
+    offset commit failed (a coordinator moving or a rebalance: Kafka
+    delivers those again, at least once)."""
     def ok():
         return want <= {k for _, _, k in all_msgs(everyone)}
     wait_until(ok, timeout, "every record consumed after " + what,
                interval=0.2)
     time.sleep(1.0)  # let any duplicate show up
+    uncommitted = set()
+    for m in everyone:
+        with m.lock:
+            uncommitted |= m.uncommitted
     keys = [k for _, _, k in all_msgs(everyone) if k in want]
-    dups = len(keys) - len(set(keys))
-    assert dups == 0, "%d records read twice after %s" % (dups, what)
-    print("%s: %d records exactly once" % (what, len(want)))
+    seen = {}
+    for k in keys:
+        seen[k] = seen.get(k, 0) + 1
+    again = {k for k, n in seen.items() if n > 1}
+    bad = sorted(again - uncommitted)
+    assert not bad, "%d records read twice after %s although their offsets " \
+        "were committed: %s" % (len(bad), what, bad[:10])
+    print("%s: %d records, %d read again after a failed commit, the rest "
+          "exactly once" % (what, len(want), len(again)))
 
 
 def scenario(bs, clients, assignor=None):
