@@ -319,8 +319,11 @@ static void load_checkpoints(struct rf_log *log)
     if (rv != 0 && rv != RF_ENOENT) {
         RF_WARN("ignoring checkpoint file=%s err=\"%s\"", path, errmsg);
     }
-    /* Keep the ascending prefix that lies within the log. */
-    while (keep < n && log->epochs[keep * 2 + 1] <= log->leo &&
+    /* Keep the ascending prefix of non-negative entries that lies within
+     * the log (a damaged or hand-edited file loses its tail, nothing else). */
+    while (keep < n && log->epochs[keep * 2] >= 0 &&
+           log->epochs[keep * 2 + 1] >= 0 &&
+           log->epochs[keep * 2 + 1] <= log->leo &&
            (keep == 0 ||
             (log->epochs[keep * 2] > log->epochs[keep * 2 - 2] &&
              log->epochs[keep * 2 + 1] >= log->epochs[keep * 2 - 1]))) {

@@ -364,6 +364,58 @@ static off_t file_size(const char *path)
     return st.st_size;
 }
 
+static void write_file(struct fixture *f, const char *name, const char *text)
+{
+    char path[256];
+    fx_path(f, path, sizeof(path), name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+/* Damaged or hand-edited checkpoint files never carry a value outside the
+ * log into it: offsets are clamped, bad epoch entries and what follows them
+ * are dropped. Log of 12 records, offsets 0..11. */
+static void test_bad_checkpoints(void **state)
+{
+    static const struct {
+        const char *hwm, *start, *epochs;
+        int64_t want_hwm, want_start;
+        int32_t want_epoch; /* latest epoch kept, -1: none */
+    } cases[] = {
+        {"0\n1\n-5\n", "0\n1\n-7\n", "0\n1\n0 0\n", 0, 0, 0},
+        {"0\n1\n99\n", "0\n1\n3\n", "0\n1\n-3 0\n", 12, 3, -1},
+        {"0\n1\n2\n", "0\n1\n5\n", "0\n2\n1 0\n2 -4\n", 5, 5, 1},
+        {"0\n1\n4\n", "0\n1\n50\n", "0\n2\n1 0\n3 13\n", 12, 12, 1},
+        {"junk", "0\n1\n9223372036854775807\n", "0\n2\n2 0\n1 4\n", 12,
+         12, 2},
+        {"0\n1\n3\n", "0\n1\n-9223372036854775808\n", "0\n1\n4 -5\n", 3,
+         0, -1},
+    };
+    struct fixture *f = *state;
+
+    assert_int_equal(fx_open(f), 0);
+    append_many(f, 6); /* 1 + 2 + 3 + 1 + 2 + 3 records */
+    assert_int_equal(rf_log_end_offset(f->log), 12);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fx_close_log(f);
+        remove_marker(f);
+        write_file(f, "high-watermark", cases[i].hwm);
+        write_file(f, "log-start-offset", cases[i].start);
+        write_file(f, "leader-epoch-checkpoint", cases[i].epochs);
+        assert_int_equal(fx_open(f), 0);
+        if (rf_log_high_watermark(f->log) != cases[i].want_hwm ||
+            rf_log_start_offset(f->log) != cases[i].want_start ||
+            rf_log_latest_epoch(f->log) != cases[i].want_epoch)
+            fail_msg("case %zu: hwm %lld start %lld epoch %d", i,
+                     (long long)rf_log_high_watermark(f->log),
+                     (long long)rf_log_start_offset(f->log),
+                     (int)rf_log_latest_epoch(f->log));
+        assert_int_equal(rf_log_end_offset(f->log), 12);
+    }
+}
+
 static void test_recover_torn_tail(void **state)
 {
     struct fixture *f = *state;
@@ -482,6 +534,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_roll_by_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hwm_checkpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_checkpoints, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_log_append_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replica_append, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_above_end, setup, teardown),
