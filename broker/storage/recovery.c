@@ -100,6 +100,15 @@ static int open_segment_fd(struct rf_log *log, int64_t base, int flags,
         }
         return RF_EIO;
     }
+    if ((uint64_t)st.st_size > UINT32_MAX) {
+        /* Index positions are 32-bit; Riffle rolls at 2 GiB at most, so
+         * such a file was not written by it: refuse, never truncate. */
+        rf_errmsg_set(errmsg, "%s: %lld bytes, over the 4 GiB a segment may "
+                      "hold", path, (long long)st.st_size);
+        rf_free(path);
+        close(fd);
+        return RF_ECORRUPT;
+    }
     rf_free(path);
     *size = (uint64_t)st.st_size;
     return fd;

@@ -483,6 +483,26 @@ static void test_recover_zeroed_index(void **state)
     check_reads(f);
 }
 
+/* A segment file over 4 GiB (never written by Riffle, which rolls at
+ * 2 GiB) is refused at open, naming the file, and left as it is. */
+static void test_oversized_segment(void **state)
+{
+    struct fixture *f = *state;
+    char path[256];
+
+    assert_int_equal(fx_open(f), 0);
+    append_many(f, 3);
+    fx_close_log(f);
+    fx_path(f, path, sizeof(path), "00000000000000000000.log");
+    off_t big = (off_t)5 << 30; /* sparse */
+    assert_int_equal(truncate(path, big), 0);
+    assert_int_equal(fx_open(f), RF_ECORRUPT);
+    assert_null(f->log);
+    assert_non_null(strstr(f->errmsg, "00000000000000000000.log"));
+    assert_non_null(strstr(f->errmsg, "over the 4 GiB"));
+    assert_true(file_size(path) == big);
+}
+
 static void test_corrupt_older_segment(void **state)
 {
     struct fixture *f = *state;
@@ -535,6 +555,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roll_by_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hwm_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_checkpoints, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_segment, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_log_append_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replica_append, setup, teardown),
