@@ -73,6 +73,18 @@ static int parse_listeners(const char *value, struct rf_hostport *kafka,
     return 0;
 }
 
+static int validate_metrics_listener(const char *value, char *errmsg)
+{
+    struct rf_hostport hp;
+    if (value[0] == '\0')
+        return 0;
+    if (rf_hostport_parse(value, &hp) != 0 || !rf_is_ipv4(hp.host)) {
+        rf_errmsg_set(errmsg, "expected ipv4:port (or empty for none)");
+        return RF_ECONFIG;
+    }
+    return 0;
+}
+
 static int validate_listeners(const char *value, char *errmsg)
 {
     struct rf_hostport k, r;
@@ -147,6 +159,9 @@ const struct rf_conf_opt rf_broker_conf_table[] = {
      "a started request frame must arrive within this"},
     {"log.level", RF_CONF_STRING, "info", 0, 0, OFF(log_level),
      rf_conf_validate_log_level, "error|warn|info|debug|trace"},
+    {"metrics.listener", RF_CONF_STRING, "", 0, 0, OFF(metrics_listener),
+     validate_metrics_listener,
+     "ipv4:port serving /metrics /healthz /readyz over HTTP; empty: none"},
     RF_CONF_END,
 };
 
@@ -183,6 +198,8 @@ static int check_cross(struct rf_broker_conf *conf, const char *path,
                       (long long)conf->session_timeout_ms);
         return RF_ECONFIG;
     }
+    if (conf->metrics_listener[0] != '\0')
+        (void)rf_hostport_parse(conf->metrics_listener, &conf->metrics);
     (void)rf_log_level_parse(conf->log_level, &conf->log_level_num);
     return 0;
 }

@@ -40,6 +40,7 @@ struct rf_broker_conf {
     int64_t max_connections;
     int64_t request_timeout_ms;
     char *log_level;
+    char *metrics_listener;    /* host:port of /metrics; "" for none */
     /* Derived by rf_broker_conf_load. */
     int n_controllers;
     struct rf_hostport controllers[RF_BROKER_MAX_CONTROLLERS];
@@ -47,6 +48,7 @@ struct rf_broker_conf {
     struct rf_hostport kafka_adv;  /* PLAINTEXT as advertised */
     struct rf_hostport repl;       /* REPLICATION listener; port 0 if none */
     struct rf_hostport repl_adv;
+    struct rf_hostport metrics;    /* port 0: no metrics listener */
     int log_level_num;
 };
 

@@ -23,6 +23,7 @@
 #include "flush.h"
 #include "kconn.h"
 #include "log.h"
+#include "obs.h"
 #include "parts.h"
 #include "repl.h"
 #include "server.h"
@@ -155,6 +156,7 @@ static void stop_serving(struct app *app)
     if (app->serving_stopped)
         return;
     app->serving_stopped = true;
+    rf_obs_stop(app->b.obs);
     rf_api_group_stop(&app->b); /* answers held group requests */
     if (app->b.listener)
         rf_klistener_close(app->b.listener, DRAIN_MS, listener_closed, app);
@@ -210,6 +212,14 @@ static int start_modules(struct app *app, char *errmsg)
         rf_errmsg_set(errmsg, "flusher threads: %s", rf_strerror(rv));
         return rv;
     }
+    rf_flusher_set_histogram(
+        app->b.flusher,
+        rf_metrics_histogram(rf_obs_registry(app->b.obs),
+                             "riffle_broker_fsync_seconds",
+                             "time the flusher took to sync one job's "
+                             "files (fdatasync/fsync)",
+                             NULL, rf_metrics_latency_buckets,
+                             rf_metrics_latency_nbuckets));
     memset(&po, 0, sizeof po);
     po.broker_id = app->b.id;
     po.log_dir = c->log_dirs;
@@ -267,9 +277,13 @@ static int start_modules(struct app *app, char *errmsg)
     ko.max_connections = (uint32_t)c->max_connections;
     ko.idle_timeout_ms = (uint32_t)c->connections_max_idle_ms;
     ko.partial_timeout_ms = (uint32_t)c->request_timeout_ms;
-    return rf_klistener_start(&app->loop, c->kafka.host, c->kafka.port, &ko,
-                              rf_server_on_frame, &app->b, &app->b.listener,
-                              errmsg);
+    rv = rf_klistener_start(&app->loop, c->kafka.host, c->kafka.port, &ko,
+                            rf_server_on_frame, &app->b, &app->b.listener,
+                            errmsg);
+    if (rv != 0 || c->metrics.port == 0)
+        return rv;
+    return rf_obs_listen(app->b.obs, c->metrics.host, c->metrics.port,
+                         errmsg);
 }
 
 int main(int argc, char **argv)
@@ -324,6 +338,7 @@ int main(int argc, char **argv)
     app.b.conf = &app.conf;
     app.b.id = (int32_t)app.conf.node_id;
     app.b.limits.max_array = RF_KAFKA_MAX_ARRAY_DEFAULT;
+    app.b.obs = rf_obs_new(&app.b);
     uv_signal_init(&app.loop, &app.sigterm);
     uv_signal_init(&app.loop, &app.sigint);
     uv_timer_init(&app.loop, &app.exit_timer);
@@ -345,6 +360,7 @@ int main(int argc, char **argv)
     int rv = uv_loop_close(&app.loop);
     if (rv != 0)
         RF_ERROR("loop closed with handles open: %s", uv_strerror(rv));
+    rf_obs_free(app.b.obs);
     rf_broker_conf_free(&app.conf);
     close(app.lock_fd);
     RF_INFO("broker stopped");

@@ -10,6 +10,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,14 +114,16 @@ int rf_http_start(uv_loop_t *loop, const char *host, uint16_t port,
     h = rf_calloc(1, sizeof *h);
     h->cb = cb;
     h->data = data;
+    errno = 0;
     h->d = MHD_start_daemon(MHD_USE_EPOLL, port, NULL, NULL, on_request, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                             MHD_OPTION_END);
     if (h->d == NULL) {
-        rf_errmsg_set(errmsg, "http listener %s:%u: cannot listen", host,
-                      port);
+        rf_errmsg_set(errmsg, "http listener %s:%u: cannot listen%s%s",
+                      host, port, errno != 0 ? ": " : "",
+                      errno != 0 ? strerror(errno) : "");
         rf_free(h);
         return RF_EIO;
     }

@@ -37,6 +37,7 @@ struct rf_bmeta {
     uint32_t fetch_max_wait_ms;
     int64_t epoch; /* 0 while unregistered */
     bool fenced;
+    bool caught_up; /* the last heartbeat answer said so */
     bool hb_in_flight;
     bool want_full_image;
     bool closing;
@@ -137,6 +138,7 @@ static void on_register(void *data, int status, const Riffle__Envelope *resp)
     bool first = bm->epoch == 0;
     bm->epoch = resp->register_broker_resp->broker_epoch;
     bm->fenced = true;
+    bm->caught_up = false;
     RF_INFO("broker registered broker=%d epoch=%lld", bm->broker_id,
             (long long)bm->epoch);
     if (first)
@@ -266,6 +268,7 @@ static void on_heartbeat(void *data, int status, const Riffle__Envelope *resp)
                     (long long)bm->epoch,
                     (long long)rf_meta_offset(bm->img));
         bm->fenced = fenced;
+        bm->caught_up = resp->broker_heartbeat_resp->is_caught_up;
         bm->hb_failing = false;
         return;
     }
@@ -436,6 +439,11 @@ int64_t rf_bmeta_epoch(const struct rf_bmeta *bm)
 bool rf_bmeta_fenced(const struct rf_bmeta *bm)
 {
     return bm->fenced;
+}
+
+bool rf_bmeta_caught_up(const struct rf_bmeta *bm)
+{
+    return bm->caught_up;
 }
 
 struct rf_ctlclient *rf_bmeta_client(struct rf_bmeta *bm)

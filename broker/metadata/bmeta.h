@@ -53,6 +53,9 @@ const struct rf_meta_image *rf_bmeta_image(const struct rf_bmeta *bm);
 int64_t rf_bmeta_epoch(const struct rf_bmeta *bm);
 /* True until a heartbeat answer said unfenced. */
 bool rf_bmeta_fenced(const struct rf_bmeta *bm);
+/* What the last heartbeat answer said: the controller saw this broker's
+ * metadata offset caught up with the log (false until then). */
+bool rf_bmeta_caught_up(const struct rf_bmeta *bm);
 /* The controller client, for forwarding admin requests. */
 struct rf_ctlclient *rf_bmeta_client(struct rf_bmeta *bm);
 

@@ -67,6 +67,7 @@ struct rf_klistener {
     struct rf_kconn *conns;
     uint32_t nconns;
     uint64_t next_id;
+    uint64_t accepted; /* connections accepted since start (metrics) */
     uint8_t read_buf[READ_BUF_SIZE];
     bool read_buf_busy;
     bool closing;
@@ -509,6 +510,7 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(conn, "accept failed");
         return;
     }
+    l->accepted++;
     uv_tcp_nodelay(&conn->tcp, 1);
     peer_name(&conn->tcp, conn->peer, sizeof conn->peer);
     RF_DEBUG("kafka connection accepted conn=%llu peer=%s",
@@ -576,6 +578,11 @@ uint16_t rf_klistener_port(const struct rf_klistener *l)
 uint32_t rf_klistener_connections(const struct rf_klistener *l)
 {
     return l->nconns;
+}
+
+uint64_t rf_klistener_accepted(const struct rf_klistener *l)
+{
+    return l->accepted;
 }
 
 static void server_closed(uv_handle_t *h)

@@ -52,6 +52,8 @@ int rf_klistener_start(uv_loop_t *loop, const char *host, uint16_t port,
                        struct rf_klistener **out, char *errmsg);
 uint16_t rf_klistener_port(const struct rf_klistener *l);
 uint32_t rf_klistener_connections(const struct rf_klistener *l);
+/* Connections accepted since the listener started (refused ones excluded). */
+uint64_t rf_klistener_accepted(const struct rf_klistener *l);
 /* Stop accepting, then end every connection gracefully: no new request is
  * read, requests already with their handlers are still answered, queued
  * answers are written out, then the connections close. Whatever is still

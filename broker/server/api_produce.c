@@ -189,11 +189,16 @@ static void wait_durable(struct produce *pr, struct rf_part *p, part_resp *out,
     rf__parts_wait(p, &pw->w);
 }
 
+/* message.max.bytes (or the topic's max.message.bytes), but never more
+ * than a partition log holds: a bigger batch gets MESSAGE_TOO_LARGE here,
+ * not a storage error at append. */
 static int64_t max_batch_bytes(const struct rf_kreq *r, const struct rf_part *p)
 {
     const struct rf__topic_conf *tc = rf__parts_topic_conf(p);
-    return tc->max_message_bytes >= 0 ? tc->max_message_bytes
-                                      : r->b->conf->message_max_bytes;
+    int64_t max = tc->max_message_bytes >= 0 ? tc->max_message_bytes
+                                             : r->b->conf->message_max_bytes;
+    return max < (int64_t)RF_LOG_MAX_BATCH_BYTES ? max
+                                                 : (int64_t)RF_LOG_MAX_BATCH_BYTES;
 }
 
 static bool enough_isr(const struct rf_kreq *r, const struct rf_part *p)

@@ -56,6 +56,7 @@ struct rf_parts {
     struct topic **topics; /* owned, sorted by name */
     size_t n_topics;
     uint64_t wake_round;
+    uint64_t isr_shrinks, isr_expands; /* metrics: rf_parts_isr_changes */
 };
 
 /* ---- waiters ---- */
@@ -467,6 +468,21 @@ static void reset_rstate(struct rf_part *p)
     }
 }
 
+/* A partition led here before and after this change: count ISR members
+ * lost and gained, whoever removed them (this leader's AlterPartition, or
+ * the controller fencing a follower). */
+static void count_isr_change(struct rf_parts *ps, const struct rf_part *p,
+                             const Riffle__PartitionDescription *pd)
+{
+    bool shrink = false, expand = false;
+    for (size_t i = 0; i < p->n_isr; i++)
+        shrink |= !contains(pd->isr, pd->n_isr, p->isr[i]);
+    for (size_t i = 0; i < pd->n_isr; i++)
+        expand |= !contains(p->isr, p->n_isr, pd->isr[i]);
+    ps->isr_shrinks += shrink;
+    ps->isr_expands += expand;
+}
+
 /* Bring one partition in line with its description. */
 static void part_update(struct rf_parts *ps, struct topic *t, struct rf_part *p,
                         const Riffle__PartitionDescription *pd)
@@ -477,6 +493,8 @@ static void part_update(struct rf_parts *ps, struct topic *t, struct rf_part *p,
                  (p->n_replicas > 0 &&
                   memcmp(p->replicas, pd->replicas,
                          p->n_replicas * sizeof(*p->replicas)) != 0);
+    if (was_leader && pd->leader == ps->broker_id)
+        count_isr_change(ps, p, pd);
     copy_ids(&p->replicas, &p->n_replicas, pd->replicas, pd->n_replicas);
     copy_ids(&p->isr, &p->n_isr, pd->isr, pd->n_isr);
     p->leader = pd->leader;
@@ -595,4 +613,11 @@ void rf_parts_sync(struct rf_parts *ps, const struct rf_meta_image *img)
     }
     qsort(ps->topics, ps->n_topics, sizeof(*ps->topics), topic_ptr_cmp);
     rf_meta_response_free(&resp.base);
+}
+
+void rf_parts_isr_changes(const struct rf_parts *ps, uint64_t *shrinks,
+                          uint64_t *expands)
+{
+    *shrinks = ps->isr_shrinks;
+    *expands = ps->isr_expands;
 }

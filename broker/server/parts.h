@@ -85,6 +85,11 @@ bool rf_parts_topic_at(struct rf_parts *ps, size_t i, const char **name,
                        struct rf_part *const **parts, size_t *n);
 size_t rf_parts_topic_count(const struct rf_parts *ps);
 
+/* ISR shrinks and expansions of partitions this broker led before and
+ * after the metadata change, since start (for metrics). */
+void rf_parts_isr_changes(const struct rf_parts *ps, uint64_t *shrinks,
+                          uint64_t *expands);
+
 /* The data path calls this after an append or a durability change on a
  * partition it leads: recompute the high watermark and wake waiters. */
 void rf_parts_on_progress(struct rf_parts *ps, struct rf_part *p);

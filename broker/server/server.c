@@ -19,6 +19,7 @@
 #include "err.h"
 #include "kerr.h"
 #include "log.h"
+#include "obs.h"
 
 /* Decoded structures are at most a small multiple of the frame; responses
  * (Metadata of many topics) need room too. */
@@ -65,6 +66,8 @@ void rf_kreq_respond(struct rf_kreq *r, const void *body)
     struct rf_wr wr;
     const struct rf_RequestHeader *h = &r->req.hdr;
     int rv;
+    if (r->b->obs != NULL)
+        rf_obs_response(r->b->obs, r, body);
     rf_wr_init(&wr, 256);
     rv = rf_kafka_response_encode(h->RequestApiKey, h->RequestApiVersion,
                                   h->CorrelationId, body, &wr);
@@ -79,12 +82,16 @@ void rf_kreq_respond(struct rf_kreq *r, const void *body)
     size_t len;
     uint8_t *frame = rf_wr_steal(&wr, &len);
     rf_kconn_respond(r->conn, frame, len);
+    if (r->b->obs != NULL)
+        rf_obs_done(r->b->obs, r);
     kreq_free(r);
 }
 
 void rf_kreq_no_response(struct rf_kreq *r)
 {
     rf_kconn_done(r->conn);
+    if (r->b->obs != NULL)
+        rf_obs_done(r->b->obs, r);
     kreq_free(r);
 }
 
@@ -236,5 +243,7 @@ void rf_server_on_frame(struct rf_kconn *conn, uint8_t *frame, size_t len,
         return;
     }
     log_request(r, "received");
+    if (b->obs != NULL)
+        rf_obs_request(b->obs, r);
     dispatch(r);
 }

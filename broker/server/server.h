@@ -65,6 +65,7 @@ struct rf_broker {
     char cluster_id[32]; /* Kafka base64 form, "" until known */
     bool shutting_down;
     struct rf_group_srv *group; /* group coordinator (api_group.c) */
+    struct rf_obs *obs;         /* metrics (obs.h); NULL: none */
 };
 
 /* The handler of each API; api_<name>.c defines them. */

@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@ struct rf_flusher {
     unsigned long syncs;
     pthread_t threads[MAX_THREADS];
     int nthreads;
+    struct rf_metric *sync_seconds; /* loop thread only; may be NULL */
 };
 
 struct rf_flush_job *rf_flush_job_new(void)
@@ -88,7 +90,9 @@ static void *worker_main(void *arg)
             fl->todo_tail = NULL;
         }
         pthread_mutex_unlock(&fl->mu);
+        uint64_t t0 = rf_clock_mono_ns();
         job->status = sync_fds(job);
+        job->sync_ns = rf_clock_mono_ns() - t0;
         pthread_mutex_lock(&fl->mu);
         fl->syncs += (unsigned long)job->nfds;
         job->next = fl->done;
@@ -116,6 +120,9 @@ static void deliver(struct rf_flusher *fl)
     while (rev != NULL) {
         job = rev;
         rev = job->next;
+        if (fl->sync_seconds != NULL && job->nfds > 0) {
+            rf_metric_observe(fl->sync_seconds, (double)job->sync_ns / 1e9);
+        }
         if (job->cb != NULL) {
             job->cb(job->data, job->status);
         }
@@ -194,6 +201,11 @@ void rf_flusher_close(struct rf_flusher *fl)
     }
     deliver(fl); /* callbacks of jobs that finished during the join */
     uv_close((uv_handle_t *)&fl->async, on_close);
+}
+
+void rf_flusher_set_histogram(struct rf_flusher *fl, struct rf_metric *h)
+{
+    fl->sync_seconds = h;
 }
 
 unsigned long rf_flusher_syncs(const struct rf_flusher *fl)

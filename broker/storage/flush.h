@@ -27,6 +27,7 @@ struct rf_flush_job {
     rf_flush_job_cb cb; /* on the loop thread; NULL: just free the job */
     void *data;
     int status;
+    uint64_t sync_ns; /* time the worker spent syncing (set by it) */
     struct rf_flush_job *next;
 };
 
@@ -46,6 +47,12 @@ void rf_flusher_submit(struct rf_flusher *fl, struct rf_flush_job *job);
  * before the handle closes), then close the async handle; the flusher is
  * freed in its close callback, so run the loop afterwards. */
 void rf_flusher_close(struct rf_flusher *fl);
+
+/* Observe each job's sync time (seconds, jobs with fds only) into the
+ * histogram h (borrowed, NULL: none); done on the loop thread when the job
+ * is handed back, since the registry is not thread-safe. */
+struct rf_metric;
+void rf_flusher_set_histogram(struct rf_flusher *fl, struct rf_metric *h);
 
 /* Jobs synced so far and fdatasync calls made (for tests and benchmarks). */
 unsigned long rf_flusher_syncs(const struct rf_flusher *fl);

@@ -26,7 +26,7 @@ void rf_log_config_default(struct rf_log_config *conf)
     conf->index_interval_bytes = 4096;
     conf->retention_ms = 7LL * 24 * 3600 * 1000;
     conf->retention_bytes = -1;
-    conf->max_batch_bytes = 64 * 1024 * 1024;
+    conf->max_batch_bytes = RF_LOG_MAX_BATCH_BYTES;
 }
 
 static int check_config(const struct rf_log_config *conf, const char *topic,

@@ -23,13 +23,18 @@
  * All functions are loop-thread only. See docs/storage.md. */
 struct rf_log;
 
+/* The largest record batch a partition log holds: Produce refuses bigger
+ * ones with MESSAGE_TOO_LARGE whatever message.max.bytes says. */
+#define RF_LOG_MAX_BATCH_BYTES (64u * 1024 * 1024)
+
 struct rf_log_config {
     uint64_t segment_bytes;        /* log.segment.bytes (<= 2 GiB) */
     int64_t segment_ms;            /* log.roll.ms: roll by age, -1 never */
     uint32_t index_interval_bytes; /* log.index.interval.bytes */
     int64_t retention_ms;          /* log.retention.ms, -1 unlimited */
     int64_t retention_bytes;       /* log.retention.bytes, -1 unlimited */
-    uint32_t max_batch_bytes;      /* largest batch recovery/reads accept */
+    uint32_t max_batch_bytes;      /* largest batch recovery/reads accept
+                                    * (default RF_LOG_MAX_BATCH_BYTES) */
 };
 
 /* Kafka's defaults: 1 GiB segments, 7 days roll and retention, 4 KiB index

@@ -413,6 +413,7 @@ static void begin_stop(struct rf_node *node)
         rf_rpc_server_close(node->srv, NULL, NULL);
         node->srv = NULL;
     }
+    rf__node_obs_stop(node);
     become_inactive(node);
     uv_timer_start(&node->watchdog, watchdog_cb, RF_NODE_DRAIN_MS, 0);
     if (raft_state(&node->raft) == RAFT_LEADER && node->conf->n_voters > 1) {
@@ -597,6 +598,12 @@ static int start_services(struct rf_node *node, char *errmsg)
                          (unsigned)node->conf->rpc.port);
         return rv;
     }
+    rv = rf__node_obs_start(node, errmsg);
+    if (rv != 0) {
+        rf_rpc_server_close(node->srv, NULL, NULL);
+        node->srv = NULL;
+        return rv;
+    }
     uv_check_start(&node->watcher, check_cb);
     uv_timer_start(&node->tick, tick_cb, RF_NODE_TICK_MS, RF_NODE_TICK_MS);
     uv_signal_start(&node->sigterm, signal_cb, SIGTERM);
@@ -707,6 +714,7 @@ int rf_node_run(struct rf_node_conf *conf, char *errmsg)
             RF_INFO("stopped cleanly");
         }
         rf__node_sessions_free(node);
+        rf__node_obs_free(node);
         rf_meta_image_free(node->img);
         rf_free(node);
     }

@@ -52,6 +52,20 @@ static int validate_listeners(const char *value, char *errmsg)
     return 0;
 }
 
+static int validate_metrics_listener(const char *value, char *errmsg)
+{
+    struct rf_hostport hp;
+
+    if (value[0] == '\0') {
+        return 0;
+    }
+    if (rf_hostport_parse(value, &hp) != 0 || !rf_is_ipv4(hp.host)) {
+        rf_errmsg_set(errmsg, "expected ipv4:port (or empty for none)");
+        return RF_ECONFIG;
+    }
+    return 0;
+}
+
 const struct rf_conf_opt rf_node_conf_table[] = {
     {"node.id", RF_CONF_INT, NULL, 1, INT32_MAX, OFF(node_id), NULL,
      "this controller's id; must appear in controller.quorum.voters"},
@@ -91,6 +105,9 @@ const struct rf_conf_opt rf_node_conf_table[] = {
      "period of preferred leader rebalancing"},
     {"log.level", RF_CONF_STRING, "info", 0, 0, OFF(log_level),
      rf_conf_validate_log_level, "error|warn|info|debug|trace"},
+    {"metrics.listener", RF_CONF_STRING, "", 0, 0, OFF(metrics_listener),
+     validate_metrics_listener,
+     "ipv4:port serving /metrics /healthz /readyz over HTTP; empty: none"},
     {"controller.snapshot.threshold", RF_CONF_INT, "16384", 8, 1 << 30,
      OFF(snapshot_threshold), NULL,
      "hidden/test: Raft entries between snapshots"},
@@ -141,6 +158,9 @@ static int check_cross(struct rf_node_conf *conf,
         return RF_ECONFIG;
     }
     (void)rf_listener_parse(conf->listeners, name, &conf->rpc);
+    if (conf->metrics_listener[0] != '\0') {
+        (void)rf_hostport_parse(conf->metrics_listener, &conf->metrics);
+    }
     (void)rf_log_level_parse(conf->log_level, &conf->log_level_num);
     return find_self(conf, path, errmsg);
 }

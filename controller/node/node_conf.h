@@ -29,6 +29,7 @@ struct rf_node_conf {
     bool auto_leader_rebalance;
     int64_t imbalance_check_interval_s;
     char *log_level;
+    char *metrics_listener; /* host:port of /metrics; "" for none */
     int64_t snapshot_threshold; /* hidden: controller.snapshot.threshold */
     int64_t snapshot_trailing;  /* hidden: controller.snapshot.trailing */
     /* Derived by rf_node_conf_load. */
@@ -37,6 +38,7 @@ struct rf_node_conf {
     const struct rf_voter *self; /* points into voters */
     char raft_address[RF_HOST_MAX + 8];
     struct rf_hostport rpc;
+    struct rf_hostport metrics; /* port 0: no metrics listener */
     int log_level_num;
 };
 

@@ -15,6 +15,8 @@
 #include "rpc.h"
 
 struct rf_node;
+struct rf_metrics;
+struct rf_http;
 
 /* Called when a submitted command has been applied (status 0, result =
  * the riffle ErrorCode the state machine gave it), when leadership was lost
@@ -93,6 +95,9 @@ struct rf_node {
     uint64_t next_register_ms;
     uint64_t next_rebalance_ms;
     bool rebalance_inflight;
+    /* metrics.listener (obs.c); NULL without one */
+    struct rf_metrics *metrics;
+    struct rf_http *http;
 };
 
 /* node.c */
@@ -137,6 +142,12 @@ void rf__node_status_fill(struct rf_node *node,
 void rf__node_reply_msg(struct rf_rpc_call *call,
                         int resp_case,
                         ProtobufCMessage *msg);
+
+/* obs.c: start the metrics listener when configured (errmsg on a bind
+ * failure), close it (shutdown), free the registry (after the loop). */
+int rf__node_obs_start(struct rf_node *node, char *errmsg);
+void rf__node_obs_stop(struct rf_node *node);
+void rf__node_obs_free(struct rf_node *node);
 
 /* cluster.c */
 void rf__node_describe_cluster(struct rf_node *node,

@@ -154,15 +154,59 @@ def check_admin(bs, brokers, ctl):
     print("admin: confluent AdminClient and KafkaAdminClient ok")
 
 
+def check_large(bs, brokers, ctl):
+    """message.max.bytes set above what a partition log holds (64 MiB): a
+    batch over 64 MiB is refused with MESSAGE_TOO_LARGE and stores nothing;
+    one over the 1 MiB default but within the limit is stored."""
+    from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+    topic = "py-large"
+    ctl.ctl("create", topic, 1, 1)
+    brokers.wait_topic(topic, 1)
+    results = []
+    p = Producer({"bootstrap.servers": bs, "acks": "all",
+                  "message.max.bytes": 100000000,
+                  "message.timeout.ms": 60000,
+                  "compression.type": "none"})
+
+    def on_delivery(err, msg):
+        results.append(err)
+
+    p.produce(topic, value=b"x" * (64 * 1024 * 1024 + 1000), partition=0,
+              on_delivery=on_delivery)
+    assert p.flush(90) == 0
+    assert len(results) == 1 and results[0] is not None, results
+    assert results[0].code() == KafkaError.MSG_SIZE_TOO_LARGE, results[0]
+    p.produce(topic, value=b"y" * (3 * 1024 * 1024), partition=0,
+              on_delivery=on_delivery)
+    assert p.flush(90) == 0
+    assert results[1] is None, results[1]
+    c = Consumer({"bootstrap.servers": bs, "group.id": "unused",
+                  "fetch.message.max.bytes": 8 * 1024 * 1024})
+    lo, hi = c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+    assert (lo, hi) == (0, 1), (lo, hi)
+    c.assign([TopicPartition(topic, 0, 0)])
+    m = None
+    deadline = time.monotonic() + 30
+    while m is None and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is not None and m.error():
+            m = None
+    c.close()
+    assert m is not None and len(m.value()) == 3 * 1024 * 1024
+    print("confluent_kafka: a 64 MiB + 1000 batch is MESSAGE_TOO_LARGE, "
+          "a 3 MiB one is stored")
+
+
 def main():
     which = sys.argv[1]
+    extra = {"message.max.bytes": "1073741824"} if which == "large" else None
     with Workdir(prefix="riffle-py-") as wd:
         ctl = ControllerCluster(wd, n=3).start()
         ctl.wait_active()
-        brokers = BrokerCluster(wd, ctl, n=3).start()
+        brokers = BrokerCluster(wd, ctl, n=3, extra=extra).start()
         bs = brokers.bootstrap()
         {"confluent": check_confluent, "kafka-python": check_kafka_python,
-         "admin": check_admin}[which](bs, brokers, ctl)
+         "admin": check_admin, "large": check_large}[which](bs, brokers, ctl)
         brokers.stop()
         ctl.stop()
     print("1 passed, 0 failed")
