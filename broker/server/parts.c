@@ -483,11 +483,57 @@ static void count_isr_change(struct rf_parts *ps, const struct rf_part *p,
     ps->isr_expands += expand;
 }
 
+/* "1,2,3" into out (always NUL-terminated; "..." when cut). */
+static const char *ids_text(const int32_t *ids, size_t n, char *out,
+                            size_t outsz)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && used + 16 < outsz; i++)
+        used += (size_t)snprintf(out + used, outsz - used, "%s%" PRId32,
+                                 i ? "," : "", ids[i]);
+    if (used + 16 >= outsz && n > 0)
+        snprintf(out + used, outsz - used, "...");
+    return out;
+}
+
+/* One info line per leader or ISR change of a partition this broker
+ * hosts (the controller logs why: a fence, a controlled shutdown, a
+ * preferred-leader election, a reassignment, an AlterPartition). */
+static void log_change(const struct rf_parts *ps, const struct rf_part *p,
+                       const Riffle__PartitionDescription *pd, bool first)
+{
+    char isr[128];
+    bool hosted = contains(pd->replicas, pd->n_replicas, ps->broker_id);
+    bool isr_changed = p->n_isr != pd->n_isr ||
+                       (p->n_isr > 0 &&
+                        memcmp(p->isr, pd->isr, p->n_isr * sizeof(*p->isr)) !=
+                            0);
+    if (!hosted && !p->hosted)
+        return;
+    if (!first && p->leader == pd->leader &&
+        p->leader_epoch == pd->leader_epoch && !isr_changed)
+        return;
+    ids_text(pd->isr, pd->n_isr, isr, sizeof(isr));
+    if (first || p->leader != pd->leader || p->leader_epoch != pd->leader_epoch)
+        RF_INFO("tp=%s-%" PRId32 ": leader %" PRId32 " -> %" PRId32
+                " epoch=%" PRId32 " isr=%s role=%s",
+                p->topic, p->index, first ? -1 : p->leader, pd->leader,
+                pd->leader_epoch, isr,
+                !hosted                        ? "none"
+                : pd->leader == ps->broker_id ? "leader"
+                                               : "follower");
+    else
+        RF_INFO("tp=%s-%" PRId32 ": isr %s (leader %" PRId32 " epoch=%" PRId32
+                ")", p->topic, p->index, isr, pd->leader, pd->leader_epoch);
+}
+
 /* Bring one partition in line with its description. */
 static void part_update(struct rf_parts *ps, struct topic *t, struct rf_part *p,
                         const Riffle__PartitionDescription *pd)
 {
     bool was_leader = p->is_leader;
+    log_change(ps, p, pd, p->rstate == NULL);
     bool reset = p->rstate == NULL || p->n_replicas != pd->n_replicas ||
                  p->leader_epoch != pd->leader_epoch ||
                  (p->n_replicas > 0 &&
