@@ -11,6 +11,7 @@
 
 #define RF_CLI_MAX_CONFIGS 64
 #define RF_CLI_DEFAULT_TIMEOUT_MS 15000u
+#define RF_CLI_MAX_REPLICAS 64 /* --replicas, --to */
 
 enum rf_cli_cmd {
     RF_CLI_NONE = 0, /* only --help given */
@@ -20,6 +21,10 @@ enum rf_cli_cmd {
     RF_CLI_TOPIC_LIST,
     RF_CLI_TOPIC_DESCRIBE,
     RF_CLI_TOPIC_DELETE,
+    RF_CLI_GROUP_LIST, /* cli_group.c: Kafka admin API to the brokers */
+    RF_CLI_GROUP_DESCRIBE,
+    RF_CLI_PARTITION_REASSIGN, /* cli_partition.c: reassignment */
+    RF_CLI_BROKER_DRAIN,
 };
 
 /* Exit codes: 0 success, 1 a failed operation, 2 a usage error. */
@@ -28,6 +33,8 @@ enum { RF_CLI_EXIT_OK = 0, RF_CLI_EXIT_FAIL = 1, RF_CLI_EXIT_USAGE = 2 };
 /* Strings point into argv or the environment (borrowed) unless noted. */
 struct rf_cli_args {
     const char *controllers; /* --controllers, else RIFFLE_CONTROLLERS */
+    const char *bootstrap;   /* --bootstrap-server: group commands only */
+    const char *group;       /* group describe */
     bool json;
     bool verbose;
     bool help;            /* print rf_cli_usage(cmd or group) and exit 0 */
@@ -41,6 +48,17 @@ struct rf_cli_args {
     const char *config_keys[RF_CLI_MAX_CONFIGS]; /* point into config_buf */
     const char *config_vals[RF_CLI_MAX_CONFIGS]; /* point into argv */
     char config_buf[RF_CLI_MAX_CONFIGS][256];    /* KEY copies (split at '=') */
+    /* partition reassign TOPIC PARTITION --replicas LIST; broker drain ID
+     * [--to LIST] (raw strings; rf_cli_partition_check parses them) */
+    const char *name2;    /* second positional argument */
+    const char *replicas_arg;
+    const char *to_arg;
+    int32_t partition;    /* reassign: PARTITION */
+    int32_t broker_id;    /* drain: ID */
+    int n_replicas;       /* reassign: --replicas */
+    int32_t replicas[RF_CLI_MAX_REPLICAS];
+    int n_to;             /* drain: --to (0: every other unfenced broker) */
+    int32_t to[RF_CLI_MAX_REPLICAS];
 };
 
 /* Parse argv[1..argc) (argv[0] is the program name). env_controllers is
@@ -96,5 +114,16 @@ const char *rf_cli_error_name(int code);
 /* Run the parsed command against the controllers; output on stdout, the
  * one-line reason in errmsg on failure. Returns an RF_CLI_EXIT_* code. */
 int rf_cli_run(const struct rf_cli_args *args, char *errmsg);
+
+/* cli_group.c: run RF_CLI_GROUP_* against args->bootstrap with librdkafka's
+ * admin API (groups live on the brokers); same contract as rf_cli_run. */
+int rf_cli_group_run(const struct rf_cli_args *args, char *errmsg);
+
+/* cli_partition.c: after parsing, check and convert the reassign / drain
+ * arguments (PARTITION, ID, --replicas, --to; those flags with any other
+ * command are an error). Returns 0 or RF_EINVAL with errmsg. */
+int rf_cli_partition_check(struct rf_cli_args *args, char *errmsg);
+/* Run RF_CLI_PARTITION_REASSIGN / RF_CLI_BROKER_DRAIN; as rf_cli_run. */
+int rf_cli_partition_run(const struct rf_cli_args *args, char *errmsg);
 
 #endif

@@ -26,6 +26,11 @@ static const struct cmd_def CMDS[] = {
     {"topic", "list", "topic list", RF_CLI_TOPIC_LIST, 0, 0},
     {"topic", "describe", "topic describe", RF_CLI_TOPIC_DESCRIBE, 0, 1},
     {"topic", "delete", "topic delete", RF_CLI_TOPIC_DELETE, 1, 1},
+    {"group", "list", "group list", RF_CLI_GROUP_LIST, 0, 0},
+    {"group", "describe", "group describe", RF_CLI_GROUP_DESCRIBE, 1, 1},
+    {"partition", "reassign", "partition reassign", RF_CLI_PARTITION_REASSIGN,
+     2, 2},
+    {"broker", "drain", "broker drain", RF_CLI_BROKER_DRAIN, 1, 1},
 };
 #define NCMDS (sizeof(CMDS) / sizeof(CMDS[0]))
 
@@ -39,6 +44,17 @@ static const struct cmd_def CMDS[] = {
     "  --verbose               log RPC activity to stderr\n"                   \
     "  --help                  this help\n"
 
+/* Groups live on the brokers: these commands speak Kafka, not to the
+ * controllers. */
+#define GROUP_FLAGS                                                            \
+    "Flags:\n"                                                                 \
+    "  --bootstrap-server HOST:PORT[,HOST:PORT...]  Kafka listeners of "       \
+    "brokers\n"                                                                \
+    "  --json                  one JSON document on stdout\n"                  \
+    "  --timeout MS            overall deadline (default 15000)\n"             \
+    "  --verbose               librdkafka logs on stderr\n"                    \
+    "  --help                  this help\n"
+
 static const struct {
     const char *what;
     const char *text;
@@ -48,10 +64,15 @@ static const struct {
      "Commands:\n"
      "  cluster status          controllers, their Raft state, broker counts\n"
      "  broker list             registered brokers\n"
+     "  broker drain ID         move every replica off a broker\n"
      "  topic create NAME       create a topic\n"
      "  topic list              list topics\n"
      "  topic describe [NAME]   partitions: leader, epoch, replicas, ISR\n"
-     "  topic delete NAME       delete a topic\n\n" GLOBAL_FLAGS
+     "  topic delete NAME       delete a topic\n"
+     "  group list              consumer groups (--bootstrap-server)\n"
+     "  group describe GROUP    members, committed offsets, lag\n"
+     "  partition reassign TOPIC PARTITION --replicas LIST\n"
+     "                          move a partition to new brokers\n\n" GLOBAL_FLAGS
      "\nExit status: 0 success, 1 failed operation, 2 usage error; on error\n"
      "one line \"riffle: <reason>\" on stderr.\n"
      "Run 'riffle <command> --help' for a command's flags.\n"},
@@ -66,7 +87,39 @@ static const struct {
      "controller (id, raft address, RPC endpoint, role, term, commit,\n"
      "applied; \"unreachable\" when it does not answer) and broker counts by\n"
      "state.\n\n" GLOBAL_FLAGS},
-    {"broker", "Usage: riffle broker list [global flags]\n\n" GLOBAL_FLAGS},
+    {"broker",
+     "Usage: riffle broker <list|drain> ...\n\n"
+     "Subcommands:\n  list\n  drain ID [--to LIST]\n\n" GLOBAL_FLAGS},
+    {"broker drain",
+     "Usage: riffle broker drain ID [--to ID,ID...] [global flags]\n\n"
+     "Moves every replica off broker ID: each partition that has ID in its\n"
+     "replicas (or in the target of a move in flight) is reassigned to the\n"
+     "same list with ID replaced by the least-loaded unfenced broker not\n"
+     "already in it (fewest replicas, then lowest id). The moves complete\n"
+     "in the background once the new replicas have caught up; 'riffle topic\n"
+     "describe' shows each TARGET until then. ID stays registered: stop it\n"
+     "once no partition lists it.\n\n"
+     "  --to ID,ID...   only these brokers may take the replicas\n\n"
+     "Nothing is submitted when some partition has no broker to go to\n"
+     "(exit 1). Moves: one line per partition, or JSON.\n\n" GLOBAL_FLAGS},
+    {"partition",
+     "Usage: riffle partition reassign ...\n\n"
+     "Subcommands:\n  reassign TOPIC PARTITION --replicas ID,ID...\n\n"
+     GLOBAL_FLAGS},
+    {"partition reassign",
+     "Usage: riffle partition reassign TOPIC PARTITION --replicas ID,ID...\n"
+     "                                 [global flags]\n\n"
+     "Starts moving the partition to the given replica list (the first is\n"
+     "the preferred leader). The new brokers copy the log from the leader;\n"
+     "once every one of them is in the ISR the controller makes the list\n"
+     "the partition's replicas, moves the leadership if the leader is not\n"
+     "in it, and the removed brokers stop serving the partition. Until then\n"
+     "'riffle topic describe TOPIC' shows the list under TARGET. A new\n"
+     "--replicas for a partition that is moving replaces its target; the\n"
+     "current replica list is a no-op.\n\n"
+     "  --replicas ID,ID...   1..64 distinct registered broker ids\n\n"
+     "Errors (unknown topic or partition, unregistered broker) exit 1.\n\n"
+     GLOBAL_FLAGS},
     {"broker list",
      "Usage: riffle broker list [global flags]\n\n"
      "Lists registered brokers: id, epoch, state, rack, endpoints, time "
@@ -98,6 +151,20 @@ static const struct {
      "Without NAME, every topic.\n\n" GLOBAL_FLAGS},
     {"topic delete",
      "Usage: riffle topic delete NAME [global flags]\n\n" GLOBAL_FLAGS},
+    {"group",
+     "Usage: riffle group <list|describe> --bootstrap-server HOST:PORT[,...]\n"
+     "\nSubcommands:\n  list\n  describe GROUP\n\n" GROUP_FLAGS},
+    {"group list",
+     "Usage: riffle group list --bootstrap-server HOST:PORT[,...] "
+     "[flags]\n\n"
+     "Lists the consumer groups of every broker: group, state, protocol "
+     "type,\nmembers.\n\n" GROUP_FLAGS},
+    {"group describe",
+     "Usage: riffle group describe GROUP --bootstrap-server "
+     "HOST:PORT[,...] [flags]\n\n"
+     "State, protocol, coordinator, members (member id, client id, host,\n"
+     "assigned partitions) and per partition the committed offset, the log\n"
+     "end offset and the lag. An unknown group exits 1.\n\n" GROUP_FLAGS},
 };
 
 const char *rf_cli_usage(const char *what)
@@ -214,6 +281,17 @@ static int parse_flag(struct rf_cli_args *args,
         args->controllers = v;
         return v ? 0 : RF_EINVAL;
     }
+    if (is_flag(arg, "--bootstrap-server")) {
+        v = flag_value("--bootstrap-server", argc, argv, i, errmsg);
+        args->bootstrap = v;
+        return v ? 0 : RF_EINVAL;
+    }
+    if (is_flag(arg, "--replicas") || is_flag(arg, "--to")) {
+        bool r = is_flag(arg, "--replicas");
+        v = flag_value(r ? "--replicas" : "--to", argc, argv, i, errmsg);
+        *(r ? &args->replicas_arg : &args->to_arg) = v;
+        return v ? 0 : RF_EINVAL;
+    }
     if (is_flag(arg, "--timeout")) {
         if (!(v = flag_value("--timeout", argc, argv, i, errmsg)) ||
             parse_int("--timeout", v, 1, 3600000, &n, errmsg) != 0)
@@ -295,7 +373,12 @@ static int resolve_command(struct rf_cli_args *args,
     if (args->help)
         return 0;
     if (npos - 2 < def->min_names) {
-        rf_errmsg_set(errmsg, "'%s' needs a topic name", def->full);
+        rf_errmsg_set(errmsg, "'%s' needs %s", def->full,
+                      def->cmd == RF_CLI_BROKER_DRAIN ? "a broker id"
+                      : def->cmd == RF_CLI_PARTITION_REASSIGN
+                          ? "TOPIC and PARTITION"
+                      : strcmp(def->group, "group") == 0 ? "a group name"
+                                                         : "a topic name");
         return RF_EINVAL;
     }
     if (npos - 2 > def->max_names) {
@@ -304,7 +387,11 @@ static int resolve_command(struct rf_cli_args *args,
         return RF_EINVAL;
     }
     args->cmd = def->cmd;
-    args->topic = npos > 2 ? pos[2] : NULL;
+    args->name2 = npos > 3 ? pos[3] : NULL;
+    if (strcmp(def->group, "group") == 0)
+        args->group = npos > 2 ? pos[2] : NULL;
+    else
+        args->topic = npos > 2 ? pos[2] : NULL;
     return 0;
 }
 
@@ -328,6 +415,27 @@ static int check_controllers(struct rf_cli_args *args,
                       "bad controller list '%s': expected "
                       "HOST:PORT[,HOST:PORT...] (at most %d)",
                       args->controllers, RF_CTLCLIENT_MAX_ENDPOINTS);
+        return RF_EINVAL;
+    }
+    return 0;
+}
+
+static int check_bootstrap(struct rf_cli_args *args, char *errmsg)
+{
+    struct rf_hostport hps[RF_CTLCLIENT_MAX_ENDPOINTS];
+
+    if (args->bootstrap == NULL || args->bootstrap[0] == '\0') {
+        rf_errmsg_set(errmsg, "'%s' needs --bootstrap-server "
+                      "HOST:PORT[,HOST:PORT...] (a broker's Kafka listener)",
+                      args->help_for);
+        return RF_EINVAL;
+    }
+    if (rf_hostport_list_parse(args->bootstrap, hps,
+                               RF_CTLCLIENT_MAX_ENDPOINTS) < 1) {
+        rf_errmsg_set(errmsg,
+                      "bad bootstrap server list '%s': expected "
+                      "HOST:PORT[,HOST:PORT...] (at most %d)",
+                      args->bootstrap, RF_CTLCLIENT_MAX_ENDPOINTS);
         return RF_EINVAL;
     }
     return 0;
@@ -376,6 +484,15 @@ int rf_cli_parse(int argc,
         rf_errmsg_set(errmsg,
                       "--partitions, --replication-factor and "
                       "--config apply to 'topic create' only");
+        return RF_EINVAL;
+    }
+    if (rf_cli_partition_check(args, errmsg) != 0)
+        return RF_EINVAL;
+    if (args->cmd == RF_CLI_GROUP_LIST || args->cmd == RF_CLI_GROUP_DESCRIBE)
+        return check_bootstrap(args, errmsg);
+    if (args->bootstrap) {
+        rf_errmsg_set(errmsg,
+                      "--bootstrap-server applies to 'group' commands only");
         return RF_EINVAL;
     }
     return check_controllers(args, env_controllers, errmsg);

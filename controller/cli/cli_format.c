@@ -467,6 +467,11 @@ static void describe_json_topic(struct rf_json *j,
         json_ints(j, pd->replicas, pd->n_replicas);
         rf_json_key(j, "isr");
         json_ints(j, pd->isr, pd->n_isr);
+        rf_json_key(j, "target_replicas"); /* null: not reassigning */
+        if (pd->reassigning)
+            json_ints(j, pd->target_replicas, pd->n_target_replicas);
+        else
+            rf_json_null(j);
         rf_json_obj_end(j);
     }
     rf_json_arr_end(j);
@@ -485,7 +490,8 @@ static void describe_text_topic(struct rf_wr *out,
 {
     static const char *const hdr[] = {"PARTITION",    "LEADER",
                                       "LEADER EPOCH", "PARTITION EPOCH",
-                                      "REPLICAS",     "ISR"};
+                                      "REPLICAS",     "ISR",
+                                      "TARGET"};
     char id[ID_STR_SIZE], list[LIST_STR_SIZE];
     struct rf_table t;
     size_t i;
@@ -498,7 +504,7 @@ static void describe_text_topic(struct rf_wr *out,
         putf(out, "%s%s=%s", i ? "," : "", td->configs[i]->name,
              td->configs[i]->value);
     put_str(out, "\n");
-    rf_table_init(&t, 6, hdr);
+    rf_table_init(&t, 7, hdr);
     for (i = 0; i < td->n_partitions; i++) {
         const Riffle__PartitionDescription *pd = td->partitions[i];
         rf_table_addf(&t, "%" PRId32, pd->partition);
@@ -512,6 +518,10 @@ static void describe_text_topic(struct rf_wr *out,
         rf_table_add(&t, list);
         fmt_ints(pd->isr, pd->n_isr, list, sizeof(list));
         rf_table_add(&t, list);
+        /* "-" unless a reassignment is moving the partition there */
+        fmt_ints(pd->target_replicas, pd->n_target_replicas, list,
+                 sizeof(list));
+        rf_table_add(&t, pd->reassigning ? list : "-");
     }
     rf_table_render(&t, out);
     rf_table_free(&t);

@@ -288,6 +288,11 @@ int rf_cli_run(const struct rf_cli_args *args, char *errmsg)
     struct cli_ctx ctx;
     int n, rv;
 
+    if (args->cmd == RF_CLI_GROUP_LIST || args->cmd == RF_CLI_GROUP_DESCRIBE)
+        return rf_cli_group_run(args, errmsg);
+    if (args->cmd == RF_CLI_PARTITION_REASSIGN ||
+        args->cmd == RF_CLI_BROKER_DRAIN)
+        return rf_cli_partition_run(args, errmsg);
     memset(&ctx, 0, sizeof(ctx));
     ctx.args = args;
     ctx.errmsg = errmsg;

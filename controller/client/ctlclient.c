@@ -164,6 +164,8 @@ const Riffle__Status *rf_ctlclient_status(const Riffle__Envelope *resp)
             return resp->fetch_metadata_resp->status;
         case RIFFLE__ENVELOPE__BODY_REGISTER_CONTROLLER_RESP:
             return resp->register_controller_resp->status;
+        case RIFFLE__ENVELOPE__BODY_ALTER_REASSIGNMENTS_RESP:
+            return resp->alter_reassignments_resp->status;
         default:
             return NULL;
     }

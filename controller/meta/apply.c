@@ -424,6 +424,9 @@ struct part_fields {
     size_t n_isr;
     const int32_t *isr;
     int32_t leader, leader_epoch, partition_epoch;
+    size_t n_target;
+    const int32_t *target;
+    bool reassigning;
 };
 
 static bool has(const int32_t *v, size_t n, int32_t x)
@@ -466,6 +469,21 @@ static int check_replicas(struct actx *ctx, const struct part_fields *f,
     return E_NONE;
 }
 
+/* Reassignment target: absent (flag off, empty list) or 1..64 distinct
+ * members of the replica list. */
+static int check_target(const struct part_fields *f)
+{
+    if (!f->reassigning)
+        return f->n_target == 0 ? E_NONE : E_INVALID;
+    if (f->n_target < 1 || f->n_target > RF_META_MAX_REPLICAS ||
+        !distinct(f->target, f->n_target))
+        return RIFFLE__ERROR_CODE__INVALID_REPLICA_ASSIGNMENT;
+    for (size_t i = 0; i < f->n_target; i++)
+        if (!has(f->replicas, f->n_replicas, f->target[i]))
+            return RIFFLE__ERROR_CODE__INVALID_REPLICA_ASSIGNMENT;
+    return E_NONE;
+}
+
 static int check_part(struct actx *ctx, const struct part_fields *f,
                       const struct meta_part *cur)
 {
@@ -481,6 +499,9 @@ static int check_part(struct actx *ctx, const struct part_fields *f,
         return E_INVALID;
     if (f->leader_epoch < 0 || f->partition_epoch < 0)
         return E_INVALID;
+    rc = check_target(f);
+    if (rc != E_NONE)
+        return rc;
     if (!ctx->replay && f->leader != -1 &&
         (cur == NULL || cur->leader != f->leader)) {
         const struct meta_broker *b = rf__meta_broker_find(ctx->img, f->leader);
@@ -499,12 +520,16 @@ static void part_from(const struct part_fields *f, struct meta_part *p)
     p->replicas = rf__meta_i32dup(f->replicas, f->n_replicas);
     p->n_isr = (uint32_t)f->n_isr;
     p->isr = rf__meta_i32dup(f->isr, f->n_isr);
+    p->n_target = f->reassigning ? (uint32_t)f->n_target : 0;
+    p->target =
+        f->reassigning ? rf__meta_i32dup(f->target, f->n_target) : NULL;
 }
 
 #define PART_FIELDS(r)                                                         \
     {                                                                          \
         (r)->n_replicas, (r)->replicas, (r)->n_isr, (r)->isr, (r)->leader,     \
-            (r)->leader_epoch, (r)->partition_epoch                            \
+            (r)->leader_epoch, (r)->partition_epoch, (r)->n_target_replicas,   \
+            (r)->target_replicas, (r)->reassigning                             \
     }
 
 static int rec_partition(struct actx *ctx, const Riffle__PartitionRecord *r)

@@ -59,6 +59,7 @@ static void add_change(Riffle__MetadataCommand *cmd, const struct meta_topic *t,
     r->leader = leader;
     r->leader_epoch = cur->leader_epoch + (leader != cur->leader);
     r->partition_epoch = cur->partition_epoch + 1;
+    rf__meta_change_keep_target(r, cur);
 }
 
 static void add_broker_change(Riffle__MetadataCommand *cmd,

@@ -28,6 +28,7 @@ void rf__meta_part_clear(struct meta_part *p)
 {
     rf_free(p->replicas);
     rf_free(p->isr);
+    rf_free(p->target);
     memset(p, 0, sizeof(*p));
 }
 
@@ -601,6 +602,8 @@ bool rf_meta_partition_get(const struct rf_meta_image *img,
     out->replicas = p->replicas;
     out->n_isr = p->n_isr;
     out->isr = p->isr;
+    out->n_target = p->n_target;
+    out->target = p->target;
     return true;
 }
 
@@ -655,6 +658,11 @@ static Riffle__PartitionDescription *part_describe(const struct meta_part *p,
     d->replicas = rf__meta_i32dup(p->replicas, p->n_replicas);
     d->n_isr = p->n_isr;
     d->isr = rf__meta_i32dup(p->isr, p->n_isr);
+    if (p->n_target > 0) {
+        d->reassigning = true;
+        d->n_target_replicas = p->n_target;
+        d->target_replicas = rf__meta_i32dup(p->target, p->n_target);
+    }
     return d;
 }
 

@@ -102,6 +102,8 @@ struct rf_meta_partition {
     const int32_t *replicas; /* point into the image */
     size_t n_isr;
     const int32_t *isr;
+    size_t n_target; /* > 0 while reassigning (docs/reassign.md) */
+    const int32_t *target;
 };
 
 size_t rf_meta_broker_count(const struct rf_meta_image *img);
@@ -212,6 +214,30 @@ int rf_meta_build_register_controller(const struct rf_meta_image *img,
 /* The cluster id record, if the image has none yet. */
 int rf_meta_build_cluster_id(const struct rf_meta_image *img,
                              Riffle__MetadataCommand *cmd);
+/* AlterReassignments (KIP-455): per item, the topic and partition exist
+ * (UNKNOWN_TOPIC, UNKNOWN_PARTITION), the replica list is 1..64 distinct
+ * registered broker ids and the partition is named once
+ * (INVALID_REPLICA_ASSIGNMENT, INVALID_REQUEST). A valid item starts the
+ * move: one PartitionChange with replicas = current followed by the new
+ * target members, the target recorded, partition epoch + 1. A target equal
+ * to the replicas of a partition that is not reassigning is a no-op
+ * success; a partition already reassigning gets the new target (its
+ * replicas keep everyone of the old move until completion). RF_ENOENT when
+ * no record results. */
+int rf_meta_build_reassign(const struct rf_meta_image *img,
+                           const Riffle__AlterReassignmentsRequest *req,
+                           Riffle__MetadataCommand *cmd,
+                           Riffle__AlterReassignmentsResponse *resp);
+/* Completion (active controller, periodically): every reassigning
+ * partition whose target is a subset of its ISR gets replicas = target,
+ * ISR = ISR restricted to the target, the current leader if it is in the
+ * target else the first unfenced target member (leader epoch + 1), the
+ * target cleared, partition epoch + 1. RF_ENOENT if none is ready. */
+int rf_meta_build_reassign_complete(const struct rf_meta_image *img,
+                                    Riffle__MetadataCommand *cmd);
+/* Number of partitions with a reassignment in flight. */
+size_t rf_meta_reassigning_count(const struct rf_meta_image *img);
+
 /* Free what a builder allocated inside cmd (not cmd itself). */
 void rf_meta_command_free(Riffle__MetadataCommand *cmd);
 

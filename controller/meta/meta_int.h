@@ -34,6 +34,10 @@ struct meta_part {
     uint32_t n_isr;
     int32_t *replicas; /* owned */
     int32_t *isr;      /* owned */
+    /* In-flight reassignment: n_target > 0 (target is a subset of
+     * replicas); 0 and NULL otherwise. */
+    uint32_t n_target;
+    int32_t *target; /* owned */
 };
 
 struct meta_topic {
@@ -155,6 +159,12 @@ bool rf__meta_is_internal(const char *name);
 int rf__meta_apply_records(struct rf_meta_image *img, int64_t offset,
                            Riffle__MetadataRecord **recs, size_t n,
                            bool replay);
+
+/* ---- reassign.c ---- */
+/* Fill a PartitionChangeRecord's target fields from cur (every change built
+ * from the image carries the target through). */
+void rf__meta_change_keep_target(Riffle__PartitionChangeRecord *r,
+                                 const struct meta_part *cur);
 
 /* ---- build.c ---- */
 /* Validate a topic config override; RIFFLE__ERROR_CODE__NONE or

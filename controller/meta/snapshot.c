@@ -51,6 +51,11 @@ static void snap_topic(const struct meta_topic *t, Riffle__MetadataCommand *c)
         pr->leader = mp->leader;
         pr->leader_epoch = mp->leader_epoch;
         pr->partition_epoch = mp->partition_epoch;
+        if (mp->n_target > 0) {
+            pr->reassigning = true;
+            pr->n_target_replicas = mp->n_target;
+            pr->target_replicas = rf__meta_i32dup(mp->target, mp->n_target);
+        }
     }
 }
 

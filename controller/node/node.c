@@ -479,6 +479,7 @@ static void tick_cb(uv_timer_t *t)
     if (node->active) {
         rf__node_sessions_check(node, now);
         rf__node_rebalance(node, now);
+        rf__node_reassign_check(node);
     }
 }
 

@@ -95,6 +95,8 @@ struct rf_node {
     uint64_t next_register_ms;
     uint64_t next_rebalance_ms;
     bool rebalance_inflight;
+    bool reassign_inflight; /* reassign.c: a completion command in flight */
+    int64_t reassign_seen;  /* image offset of the last check with no work */
     /* metrics.listener (obs.c); NULL without one */
     struct rf_metrics *metrics;
     struct rf_http *http;
@@ -167,5 +169,9 @@ void rf__node_heartbeat(struct rf_node *node,
                         struct rf_rpc_call *call,
                         const Riffle__BrokerHeartbeatRequest *req);
 void rf__node_rebalance(struct rf_node *node, uint64_t now_ms);
+
+/* reassign.c: submit the completion of every reassignment whose target
+ * replicas are all in the ISR (one command in flight at a time). */
+void rf__node_reassign_check(struct rf_node *node);
 
 #endif

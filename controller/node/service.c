@@ -202,6 +202,14 @@ static void mark_items(ProtobufCMessage *resp, int code)
             }
         }
     } else if (resp->descriptor ==
+               &riffle__alter_reassignments_response__descriptor) {
+        Riffle__AlterReassignmentsResponse *r = (void *)resp;
+        for (i = 0; i < r->n_results; i++) {
+            if (r->results[i]->error == RIFFLE__ERROR_CODE__NONE) {
+                r->results[i]->error = (Riffle__ErrorCode)code;
+            }
+        }
+    } else if (resp->descriptor ==
                &riffle__create_partitions_response__descriptor) {
         Riffle__CreatePartitionsResponse *r = (void *)resp;
         for (i = 0; i < r->n_results; i++) {
@@ -378,6 +386,15 @@ static int build_alter_partition(struct rf_node *node,
 {
     return rf_meta_build_alter_partition(node->img, (const void *)req, cmd,
                                          (void *)resp);
+}
+
+static int build_reassign(struct rf_node *node,
+                          const ProtobufCMessage *req,
+                          Riffle__MetadataCommand *cmd,
+                          ProtobufCMessage *resp)
+{
+    return rf_meta_build_reassign(node->img, (const void *)req, cmd,
+                                  (void *)resp);
 }
 
 static int build_register_controller(struct rf_node *node,
@@ -673,6 +690,9 @@ static const struct route routes[] = {
     {RIFFLE__ENVELOPE__BODY_REGISTER_CONTROLLER_REQ,
      RIFFLE__ENVELOPE__BODY_REGISTER_CONTROLLER_RESP, true, NULL,
      build_register_controller},
+    {RIFFLE__ENVELOPE__BODY_ALTER_REASSIGNMENTS_REQ,
+     RIFFLE__ENVELOPE__BODY_ALTER_REASSIGNMENTS_RESP, true, NULL,
+     build_reassign},
 };
 
 static const struct route *route_find(int req_case)

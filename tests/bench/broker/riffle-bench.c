@@ -10,7 +10,19 @@
  *          [--acks 0|1|all] [--size BYTES] [--count N] [--rate MSGS_PER_S]
  *          [--latency-rate MSGS_PER_S] [--latency-count N] [--partitions P]
  *          [--linger-ms MS] [--no-mock] [--mock-only]
+ *        riffle-bench --group-rounds N [--bootstrap B] [--topic T]
+ *          [--partitions P] [--session-timeout-ms MS] [--heartbeat-ms MS]
  * Prints one line per phase; exits non-zero if a phase lost messages.
+ *
+ * Consumer-group mode (--group-rounds N, Riffle only, no produce phases):
+ * a group of 3 librdkafka consumers (one thread each) subscribed to T, which
+ * must exist with P partitions. Each round times, from the event until the
+ * live members' assignments again split all P partitions once:
+ *   kill:  one member stops without leaving (destroyed without
+ *          consumer_close, like a SIGKILL): its session has to lapse;
+ *   join:  a new member joins the 2 others;
+ *   leave: one member closes cleanly (LeaveGroup);
+ *   join again. Prints min/median/max of each over the N rounds.
  * RB_DEBUG=<librdkafka debug contexts> turns on client debug logs. */
 #include <getopt.h>
 #include <inttypes.h>
@@ -38,6 +50,9 @@ struct opts {
     int linger_ms;
     int mock;
     int mock_only;
+    int group_rounds;
+    int session_timeout_ms;
+    int heartbeat_ms;
 };
 
 struct counts {
@@ -309,10 +324,271 @@ static int run_mock(const struct opts *o)
     return rv;
 }
 
+/* ---- consumer-group mode ---- */
+
+#define GROUP_SIZE 3
+#define GROUP_SLOTS (GROUP_SIZE + 1)
+#define GROUP_WAIT_S 120
+
+enum member_stop { RUNNING = 0, STOP_CLOSE, STOP_ABANDON };
+
+struct member {
+    rd_kafka_t *rk;
+    pthread_t th;
+    int used;
+    enum member_stop stop; /* written by main under group_mu */
+    int assigned;          /* 0 after revoke / before the first assign */
+    uint64_t mask;         /* partitions held (bit i = partition i) */
+};
+
+static pthread_mutex_t group_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct member members[GROUP_SLOTS];
+
+static void group_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                               rd_kafka_topic_partition_list_t *parts,
+                               void *opaque)
+{
+    struct member *mb = opaque;
+    uint64_t mask = 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++)
+            if (parts->elems[i].partition >= 0 &&
+                parts->elems[i].partition < 64)
+                mask |= 1ull << parts->elems[i].partition;
+        rd_kafka_assign(rk, parts);
+    } else {
+        rd_kafka_assign(rk, NULL);
+    }
+    pthread_mutex_lock(&group_mu);
+    mb->assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+    mb->mask = mask;
+    pthread_mutex_unlock(&group_mu);
+}
+
+static void *member_main(void *arg)
+{
+    struct member *mb = arg;
+    enum member_stop stop;
+    for (;;) {
+        pthread_mutex_lock(&group_mu);
+        stop = mb->stop;
+        pthread_mutex_unlock(&group_mu);
+        if (stop != RUNNING)
+            break;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(mb->rk, 20);
+        if (m)
+            rd_kafka_message_destroy(m);
+    }
+    if (stop == STOP_CLOSE) {
+        rd_kafka_consumer_close(mb->rk);
+        rd_kafka_destroy(mb->rk);
+    } else {
+        /* No LeaveGroup, no final commit: the coordinator only learns of
+         * it when the session times out. */
+        rd_kafka_destroy_flags(mb->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    }
+    return NULL;
+}
+
+static int member_start(const struct opts *o, const char *group, int slot)
+{
+    char err[512], st[16], hb[16];
+    struct member *mb = &members[slot];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    snprintf(st, sizeof st, "%d", o->session_timeout_ms);
+    snprintf(hb, sizeof hb, "%d", o->heartbeat_ms);
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->bootstrap, err,
+                          sizeof err) ||
+        rd_kafka_conf_set(conf, "group.id", group, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "session.timeout.ms", st, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "heartbeat.interval.ms", hb, err,
+                          sizeof err) ||
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err,
+                          sizeof err)) {
+        fprintf(stderr, "riffle-bench: group member config: %s\n", err);
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    rd_kafka_conf_set_rebalance_cb(conf, group_rebalance_cb);
+    rd_kafka_conf_set_opaque(conf, mb);
+    memset(mb, 0, sizeof *mb);
+    mb->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (mb->rk == NULL) {
+        fprintf(stderr, "riffle-bench: group member: %s\n", err);
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(mb->rk);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, o->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(mb->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    mb->used = 1;
+    pthread_create(&mb->th, NULL, member_main, mb);
+    return 0;
+}
+
+static void member_stop(int slot, enum member_stop how)
+{
+    pthread_mutex_lock(&group_mu);
+    members[slot].stop = how;
+    pthread_mutex_unlock(&group_mu);
+    pthread_join(members[slot].th, NULL);
+    members[slot].used = 0;
+}
+
+/* Forget every live member's assignment (call before an event), so that
+ * "split" below means "split again after the event". */
+static void group_forget(void)
+{
+    pthread_mutex_lock(&group_mu);
+    for (int i = 0; i < GROUP_SLOTS; i++)
+        members[i].assigned = 0;
+    pthread_mutex_unlock(&group_mu);
+}
+
+/* Every live member assigned since group_forget, together holding each of
+ * the partitions exactly once. */
+static int group_split(int partitions)
+{
+    uint64_t all = 0;
+    uint64_t want = partitions == 64 ? ~0ull : (1ull << partitions) - 1;
+    int total = 0, ok = 1;
+    pthread_mutex_lock(&group_mu);
+    for (int i = 0; i < GROUP_SLOTS; i++) {
+        if (!members[i].used)
+            continue;
+        if (!members[i].assigned)
+            ok = 0;
+        all |= members[i].mask;
+        total += __builtin_popcountll(members[i].mask);
+    }
+    pthread_mutex_unlock(&group_mu);
+    return ok && all == want && total == partitions;
+}
+
+/* Seconds from t0 until the group is split again; -1 after GROUP_WAIT_S. */
+static double group_wait(int partitions, uint64_t t0)
+{
+    uint64_t deadline = t0 + (uint64_t)GROUP_WAIT_S * 1000000000u;
+    while (now_ns() < deadline) {
+        if (group_split(partitions))
+            return (double)(now_ns() - t0) / 1e9;
+        usleep(2000);
+    }
+    return -1;
+}
+
+static int free_slot(void)
+{
+    for (int i = 0; i < GROUP_SLOTS; i++)
+        if (!members[i].used)
+            return i;
+    return -1;
+}
+
+static int oldest_slot(const int *started, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (members[started[k]].used)
+            return started[k];
+    return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void group_report(const char *what, double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    printf("riffle  group rebalance, %s: median %.2f s (min %.2f, max %.2f, "
+           "n=%d)\n", what, med, v[0], v[n - 1], n);
+}
+
+/* One timed event: stop slot `victim` (how) or start a member (victim -1). */
+static double group_event(const struct opts *o, const char *group,
+                          int victim, enum member_stop how, int *started,
+                          int *nstarted)
+{
+    group_forget();
+    uint64_t t0 = now_ns();
+    if (victim >= 0) {
+        member_stop(victim, how);
+    } else {
+        int slot = free_slot();
+        if (slot < 0 || member_start(o, group, slot) != 0)
+            return -1;
+        started[(*nstarted)++] = slot;
+    }
+    return group_wait(o->partitions, t0);
+}
+
+static int run_group(const struct opts *o)
+{
+    char group[64];
+    int n = o->group_rounds, nstarted = 0, bad = 0;
+    int *started = calloc((size_t)(GROUP_SIZE + 2 * n + 1), sizeof *started);
+    double *kill = calloc((size_t)n, sizeof *kill);
+    double *leave = calloc((size_t)n, sizeof *leave);
+    double *join = calloc((size_t)(2 * n), sizeof *join);
+    snprintf(group, sizeof group, "riffle-bench-%ld-%ld", (long)getpid(),
+             (long)time(NULL));
+    for (int i = 0; i < GROUP_SIZE && !bad; i++) {
+        bad = member_start(o, group, i) != 0;
+        if (!bad)
+            started[nstarted++] = i;
+    }
+    if (bad) {
+        n = 0;
+    } else if (group_wait(o->partitions, now_ns()) < 0) {
+        fprintf(stderr, "riffle-bench: the group of %d never split %d "
+                        "partitions\n", GROUP_SIZE, o->partitions);
+        bad = 1;
+        n = 0;
+    }
+    for (int r = 0; r < n && !bad; r++) {
+        kill[r] = group_event(o, group, oldest_slot(started, nstarted),
+                              STOP_ABANDON, started, &nstarted);
+        join[2 * r] = group_event(o, group, -1, RUNNING, started, &nstarted);
+        leave[r] = group_event(o, group, oldest_slot(started, nstarted),
+                               STOP_CLOSE, started, &nstarted);
+        join[2 * r + 1] =
+            group_event(o, group, -1, RUNNING, started, &nstarted);
+        bad = kill[r] < 0 || join[2 * r] < 0 || leave[r] < 0 ||
+              join[2 * r + 1] < 0;
+        printf("round %d: kill %.2f s, join %.2f s, leave %.2f s, join "
+               "%.2f s\n", r + 1, kill[r], join[2 * r], leave[r],
+               join[2 * r + 1]);
+        if (bad)
+            fprintf(stderr, "riffle-bench: a rebalance did not complete "
+                            "within %d s (-1 above)\n", GROUP_WAIT_S);
+    }
+    if (!bad && n > 0) {
+        printf("riffle  group of %d over %d partitions, session.timeout.ms=%d "
+               "heartbeat.interval.ms=%d:\n", GROUP_SIZE, o->partitions,
+               o->session_timeout_ms, o->heartbeat_ms);
+        group_report("member killed (no LeaveGroup)", kill, n);
+        group_report("member left (LeaveGroup)", leave, n);
+        group_report("member joined a group of 2", join, 2 * n);
+    }
+    for (int i = 0; i < GROUP_SLOTS; i++)
+        if (members[i].used)
+            member_stop(i, STOP_CLOSE);
+    free(started);
+    free(kill);
+    free(leave);
+    free(join);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     struct opts o = {"127.0.0.1:9092", "riffle-bench", "1", 100, 1000000, 0,
-                     5000, 20000, 1, 5, 1, 0};
+                     5000, 20000, 1, 5, 1, 0, 0, 6000, 500};
     static const struct option lopts[] = {
         {"bootstrap", required_argument, 0, 'b'},
         {"topic", required_argument, 0, 't'},
@@ -326,10 +602,13 @@ int main(int argc, char **argv)
         {"linger-ms", required_argument, 0, 'l'},
         {"no-mock", no_argument, 0, 'M'},
         {"mock-only", no_argument, 0, 'O'},
+        {"group-rounds", required_argument, 0, 'G'},
+        {"session-timeout-ms", required_argument, 0, 'S'},
+        {"heartbeat-ms", required_argument, 0, 'H'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int ch;
-    while ((ch = getopt_long(argc, argv, "b:t:a:s:n:r:L:N:p:l:MOh", lopts,
+    while ((ch = getopt_long(argc, argv, "b:t:a:s:n:r:L:N:p:l:MOG:S:H:h", lopts,
                              NULL)) != -1) {
         switch (ch) {
         case 'b': o.bootstrap = optarg; break;
@@ -344,12 +623,19 @@ int main(int argc, char **argv)
         case 'l': o.linger_ms = atoi(optarg); break;
         case 'M': o.mock = 0; break;
         case 'O': o.mock_only = 1; break;
+        case 'G': o.group_rounds = atoi(optarg); break;
+        case 'S': o.session_timeout_ms = atoi(optarg); break;
+        case 'H': o.heartbeat_ms = atoi(optarg); break;
         default:
             fprintf(ch == 'h' ? stdout : stderr,
                     "usage: riffle-bench [--bootstrap B] [--topic T] "
                     "[--acks 0|1|all] [--size BYTES] [--count N] [--rate R]\n"
                     "       [--latency-rate R] [--latency-count N] "
-                    "[--partitions P] [--linger-ms MS] [--no-mock|--mock-only]\n");
+                    "[--partitions P] [--linger-ms MS] "
+                    "[--no-mock|--mock-only]\n"
+                    "       riffle-bench --group-rounds N [--bootstrap B] "
+                    "[--topic T] [--partitions P]\n"
+                    "       [--session-timeout-ms MS] [--heartbeat-ms MS]\n");
             return ch == 'h' ? 0 : 2;
         }
     }
@@ -358,6 +644,15 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (o.group_rounds != 0) {
+        if (o.group_rounds < 1 || o.partitions < 3 || o.partitions > 64 ||
+            o.session_timeout_ms < 1 || o.heartbeat_ms < 1) {
+            fprintf(stderr, "riffle-bench: --group-rounds >= 1 needs "
+                            "--partitions 3..64 and positive timeouts\n");
+            return 2;
+        }
+        return run_group(&o);
+    }
     int bad = 0;
     if (!o.mock_only)
         bad |= run("riffle", o.bootstrap, &o);

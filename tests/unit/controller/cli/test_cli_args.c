@@ -150,6 +150,21 @@ static const struct parse_case CASES[] = {
     BAD("--controllers nocolon topic list", "bad controller list"),
     BAD("--controllers 127.0.0.1:0 topic list", "bad controller list"),
     BAD(C "a b c d e f g h i", "too many arguments"),
+    BAD(C "partition reassign t", "needs TOPIC and PARTITION"),
+    BAD(C "partition reassign t 0", "needs --replicas"),
+    BAD(C "partition reassign t x --replicas 1", "PARTITION: 'x'"),
+    BAD(C "partition reassign t -1 --replicas 1", "unknown flag '-1'"),
+    BAD(C "partition reassign t 0 --replicas 1,,2", "expected ID,ID"),
+    BAD(C "partition reassign t 0 --replicas 1,2,1", "broker 1 named twice"),
+    BAD(C "partition reassign t 0 --replicas 1,-2", "'-2' is not an integer"),
+    BAD(C "partition reassign t 0 --replicas 1, ", "expected ID,ID"),
+    BAD(C "partition reassign t 0 1 --replicas 1", "unexpected argument '1'"),
+    BAD(C "partition reassign t 0 --to 1", "--to applies to 'broker drain'"),
+    BAD(C "topic list --replicas 1", "--replicas applies to 'partition"),
+    BAD(C "broker drain", "needs a broker id"),
+    BAD(C "broker drain b1", "broker id: 'b1'"),
+    BAD(C "broker drain 1 --to 2,x", "--to: 'x'"),
+    BAD(C "broker drain 1 --replicas 2", "--replicas applies"),
 };
 
 /* Split line into argv (argv[0] = "riffle"); returns argc. */
@@ -277,6 +292,59 @@ static void test_help(void **state)
     assert_string_equal(rf_cli_usage("nonsense"), rf_cli_usage(""));
 }
 
+static void test_reassign_and_drain_args(void **state)
+{
+    static struct rf_cli_args args;
+    char errmsg[RF_ERRMSG_SIZE], line[512];
+    char *argv[16];
+    char big[400];
+    int argc, off = 0;
+
+    (void)state;
+    snprintf(line, sizeof(line),
+             C "partition reassign orders 7 --replicas=4,2,3 --json");
+    argc = split(line, argv, 16);
+    assert_int_equal(rf_cli_parse(argc, argv, NULL, &args, errmsg), 0);
+    assert_int_equal(args.cmd, RF_CLI_PARTITION_REASSIGN);
+    assert_string_equal(args.topic, "orders");
+    assert_int_equal(args.partition, 7);
+    assert_int_equal(args.n_replicas, 3);
+    assert_int_equal(args.replicas[0], 4);
+    assert_int_equal(args.replicas[2], 3);
+    assert_true(args.json);
+
+    snprintf(line, sizeof(line), C "broker drain 3 --to 5,6");
+    argc = split(line, argv, 16);
+    assert_int_equal(rf_cli_parse(argc, argv, NULL, &args, errmsg), 0);
+    assert_int_equal(args.cmd, RF_CLI_BROKER_DRAIN);
+    assert_int_equal(args.broker_id, 3);
+    assert_int_equal(args.n_to, 2);
+    assert_int_equal(args.to[1], 6);
+
+    snprintf(line, sizeof(line), C "broker drain 3");
+    argc = split(line, argv, 16);
+    assert_int_equal(rf_cli_parse(argc, argv, NULL, &args, errmsg), 0);
+    assert_int_equal(args.n_to, 0);
+
+    /* 65 brokers: over the bound */
+    for (int i = 0; i <= RF_CLI_MAX_REPLICAS; i++)
+        off += snprintf(big + off, sizeof(big) - (size_t)off, "%s%d",
+                        i ? "," : "", i);
+    snprintf(line, sizeof(line), C "partition reassign t 0 --replicas %s",
+             big);
+    argc = split(line, argv, 16);
+    assert_int_equal(rf_cli_parse(argc, argv, NULL, &args, errmsg),
+                     RF_EINVAL);
+    assert_non_null(strstr(errmsg, "more than 64 brokers"));
+    snprintf(line, sizeof(line), "partition reassign --help");
+    rf_cli_parse(split(line, argv, 16), argv, NULL, &args, errmsg);
+    assert_true(args.help);
+    assert_non_null(strstr(rf_cli_usage(args.help_for), "TARGET"));
+    snprintf(line, sizeof(line), "broker drain --help");
+    rf_cli_parse(split(line, argv, 16), argv, NULL, &args, errmsg);
+    assert_non_null(strstr(rf_cli_usage(args.help_for), "least-loaded"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_configs_split),
         cmocka_unit_test(test_env_and_flag_precedence),
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_reassign_and_drain_args),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

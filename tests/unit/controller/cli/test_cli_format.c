@@ -362,7 +362,7 @@ static void test_topic_list(void **state)
 
 static void test_topic_describe(void **state)
 {
-    int32_t replicas[3] = {1, 2, 3}, isr[2] = {1, 3};
+    int32_t replicas[3] = {1, 2, 3}, isr[2] = {1, 3}, target[2] = {3, 4};
     Riffle__PartitionDescription pd[2] = {RIFFLE__PARTITION_DESCRIPTION__INIT,
                                           RIFFLE__PARTITION_DESCRIPTION__INIT};
     Riffle__PartitionDescription *pdp[2] = {&pd[0], &pd[1]};
@@ -383,6 +383,9 @@ static void test_topic_describe(void **state)
     pd[0].isr = isr;
     pd[1].partition = 1;
     pd[1].leader = -1;
+    pd[1].reassigning = true; /* moving to 3,4 */
+    pd[1].n_target_replicas = 2;
+    pd[1].target_replicas = target;
     cfg.name = "retention.ms";
     cfg.value = "1000";
     td.name = "orders";
@@ -398,18 +401,21 @@ static void test_topic_describe(void **state)
         "Topic: orders  TopicId: Dx4tPEtaaXiHlqW0w9Lh8A  "
         "PartitionCount: 2  Configs: retention.ms=1000\n"
         "PARTITION  LEADER  LEADER EPOCH  PARTITION EPOCH  "
-        "REPLICAS  ISR\n"
+        "REPLICAS  ISR  TARGET\n"
         "0          1       5             7                1,2,3"
-        "     1,3\n"
-        "1          none    0             0\n",
+        "     1,3  -\n"
+        "1          none    0             0                     "
+        "          3,4\n",
         rf_cli_fmt_topic_describe(&dt, false, OUT));
     ASSERT_OUTPUT(
         "{\"topics\":[{\"name\":\"orders\",\"topic_id\":"
         "\"Dx4tPEtaaXiHlqW0w9Lh8A\",\"partitions\":["
         "{\"partition\":0,\"leader\":1,\"leader_epoch\":5,"
-        "\"partition_epoch\":7,\"replicas\":[1,2,3],\"isr\":[1,3]},"
+        "\"partition_epoch\":7,\"replicas\":[1,2,3],\"isr\":[1,3],"
+        "\"target_replicas\":null},"
         "{\"partition\":1,\"leader\":-1,\"leader_epoch\":0,"
-        "\"partition_epoch\":0,\"replicas\":[],\"isr\":[]}],"
+        "\"partition_epoch\":0,\"replicas\":[],\"isr\":[],"
+        "\"target_replicas\":[3,4]}],"
         "\"configs\":{\"retention.ms\":\"1000\"}}]}\n",
         rf_cli_fmt_topic_describe(&dt, true, OUT));
 }

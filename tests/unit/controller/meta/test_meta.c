@@ -1,5 +1,6 @@
 /* test_meta.c: metadata image apply/snapshot/restore, dedup, deltas, and the
- * controller builders (placement, election, AlterPartition, fencing). */
+ * controller builders (placement, election, AlterPartition, fencing,
+ * reassignment). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1593,6 +1594,342 @@ static void test_validate_only_and_alter_status(void **state)
     rf_meta_command_free(&cmd);
 }
 
+/* ---- partition reassignment (reassign.c) ---- */
+
+/* One AlterReassignments item; returns its error, *built the builder's rc.
+ * apply: apply a built command (must succeed). */
+static int reassign(struct fx *f, const char *topic, int32_t p,
+                    const int32_t *replicas, size_t n, bool apply, int *built)
+{
+    Riffle__PartitionReassignment it = RIFFLE__PARTITION_REASSIGNMENT__INIT,
+                                  *its[1] = {&it};
+    Riffle__AlterReassignmentsRequest req =
+        RIFFLE__ALTER_REASSIGNMENTS_REQUEST__INIT;
+    Riffle__AlterReassignmentsResponse resp =
+        RIFFLE__ALTER_REASSIGNMENTS_RESPONSE__INIT;
+    Riffle__MetadataCommand cmd = RIFFLE__METADATA_COMMAND__INIT;
+    uint8_t rid[16];
+    req_id(f, &req.request_id, rid);
+    it.topic = (char *)topic;
+    it.partition = p;
+    it.replicas = (int32_t *)replicas;
+    it.n_replicas = n;
+    req.partitions = its;
+    req.n_partitions = 1;
+    int rc = rf_meta_build_reassign(f->img, &req, &cmd, &resp);
+    assert_int_equal(resp.n_results, 1);
+    int err = resp.results[0]->error;
+    assert_int_equal(rc, err == E(NONE) && cmd.n_records > 0 ? 0 : RF_ENOENT);
+    if (err != E(NONE))
+        assert_true(resp.results[0]->error_message[0] != '\0');
+    if (built != NULL)
+        *built = rc;
+    if (rc == 0 && apply)
+        assert_int_equal(apply_cmd(f, &cmd), E(NONE));
+    else
+        rf_meta_command_free(&cmd);
+    rf_meta_response_free(&resp.base);
+    return err;
+}
+
+/* Runs the completion builder; returns its rc (applied when 0). */
+static int reassign_complete(struct fx *f)
+{
+    Riffle__MetadataCommand cmd = RIFFLE__METADATA_COMMAND__INIT;
+    int rc = rf_meta_build_reassign_complete(f->img, &cmd);
+    if (rc == 0)
+        assert_int_equal(apply_cmd(f, &cmd), E(NONE));
+    else
+        rf_meta_command_free(&cmd);
+    return rc;
+}
+
+/* The broker in 1..n that is not a replica of mp. */
+static int32_t outsider(const struct rf_meta_partition *mp, int32_t n)
+{
+    for (int32_t b = 1; b <= n; b++)
+        if (!in_list(mp->replicas, mp->n_replicas, b))
+            return b;
+    fail();
+    return -1;
+}
+
+static void assert_list(const int32_t *v, size_t n, const int32_t *want,
+                        size_t n_want)
+{
+    assert_int_equal(n, n_want);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(v[i], want[i]);
+}
+
+static void test_reassign_validation_table(void **state)
+{
+    struct fx *f = *state;
+    add_brokers(f, 4, NULL);
+    register_broker(f, 5, NULL); /* registered, fenced */
+    assert_int_equal(create_topic(f, "r", 2, 3), E(NONE));
+    struct rf_meta_partition mp = part_of(f, "r", 0);
+    int32_t cur[3] = {mp.replicas[0], mp.replicas[1], mp.replicas[2]};
+    int32_t ok[3] = {2, 3, 4}, dup[3] = {2, 2, 3}, unreg[2] = {2, 9},
+            neg[2] = {-1, 2}, fenced[2] = {5, 1}, big[RF_META_MAX_REPLICAS + 1];
+    for (int i = 0; i <= RF_META_MAX_REPLICAS; i++)
+        big[i] = i + 1;
+    const struct {
+        const char *topic;
+        int32_t p;
+        const int32_t *v;
+        size_t n;
+        int err, built;
+    } cases[] = {
+        {"nope", 0, ok, 3, E(UNKNOWN_TOPIC), RF_ENOENT},
+        {"r", 2, ok, 3, E(UNKNOWN_PARTITION), RF_ENOENT},
+        {"r", -1, ok, 3, E(UNKNOWN_PARTITION), RF_ENOENT},
+        {"r", 0, ok, 0, E(INVALID_REPLICA_ASSIGNMENT), RF_ENOENT},
+        {"r", 0, big, RF_META_MAX_REPLICAS + 1, E(INVALID_REPLICA_ASSIGNMENT),
+         RF_ENOENT},
+        {"r", 0, dup, 3, E(INVALID_REPLICA_ASSIGNMENT), RF_ENOENT},
+        {"r", 0, unreg, 2, E(INVALID_REPLICA_ASSIGNMENT), RF_ENOENT},
+        {"r", 0, neg, 2, E(INVALID_REPLICA_ASSIGNMENT), RF_ENOENT},
+        {"r", 0, cur, 3, E(NONE), RF_ENOENT}, /* target == current: no-op */
+        {"r", 0, fenced, 2, E(NONE), 0},     /* registered is enough */
+        {"r", 1, ok, 3, E(NONE), -1},        /* -1: 0 unless already there */
+    };
+    uint64_t h = state_hash(f->img);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int built;
+        assert_int_equal(reassign(f, cases[i].topic, cases[i].p, cases[i].v,
+                                  cases[i].n, false, &built),
+                         cases[i].err);
+        if (cases[i].built != -1)
+            assert_int_equal(built, cases[i].built);
+    }
+    assert_int_equal(state_hash(f->img), h); /* nothing applied */
+
+    /* the same partition twice in one request: the later one is refused */
+    Riffle__PartitionReassignment a = RIFFLE__PARTITION_REASSIGNMENT__INIT,
+                                  b = RIFFLE__PARTITION_REASSIGNMENT__INIT,
+                                  *its[2] = {&a, &b};
+    Riffle__AlterReassignmentsRequest req =
+        RIFFLE__ALTER_REASSIGNMENTS_REQUEST__INIT;
+    Riffle__AlterReassignmentsResponse resp =
+        RIFFLE__ALTER_REASSIGNMENTS_RESPONSE__INIT;
+    Riffle__MetadataCommand cmd = RIFFLE__METADATA_COMMAND__INIT;
+    a.topic = b.topic = "r";
+    a.replicas = b.replicas = fenced;
+    a.n_replicas = b.n_replicas = 2;
+    req.partitions = its;
+    req.n_partitions = 2;
+    assert_int_equal(rf_meta_build_reassign(f->img, &req, &cmd, &resp), 0);
+    assert_int_equal(resp.n_results, 2);
+    assert_int_equal(resp.results[0]->error, E(NONE));
+    assert_int_equal(resp.results[1]->error, E(INVALID_REQUEST));
+    assert_int_equal(cmd.n_records, 1);
+    assert_int_equal(apply_cmd(f, &cmd), E(NONE));
+    rf_meta_response_free(&resp.base);
+}
+
+/* {r0,r1,r2} led by r0 -> {r1,r2,x}: the leader leaves, x joins. */
+static void test_reassign_moves_off_leader(void **state)
+{
+    struct fx *f = *state;
+    add_brokers(f, 4, NULL);
+    assert_int_equal(create_topic(f, "mv", 1, 3), E(NONE));
+    struct rf_meta_partition mp = part_of(f, "mv", 0);
+    int32_t r0 = mp.replicas[0], r1 = mp.replicas[1], r2 = mp.replicas[2];
+    int32_t x = outsider(&mp, 4), pe = mp.partition_epoch;
+    assert_int_equal(mp.leader, r0);
+    int32_t target[3] = {r1, r2, x}, moving[4] = {r0, r1, r2, x};
+    assert_int_equal(reassign(f, "mv", 0, target, 3, true, NULL), E(NONE));
+    mp = part_of(f, "mv", 0);
+    assert_list(mp.replicas, mp.n_replicas, moving, 4);
+    assert_list(mp.target, mp.n_target, target, 3);
+    assert_int_equal(mp.partition_epoch, pe + 1);
+    assert_int_equal(mp.leader, r0);
+    assert_int_equal(mp.leader_epoch, 0);
+    assert_int_equal(mp.n_isr, 3);
+    assert_int_equal(rf_meta_reassigning_count(f->img), 1);
+    /* the same target again: nothing to do */
+    int built;
+    assert_int_equal(reassign(f, "mv", 0, target, 3, true, &built), E(NONE));
+    assert_int_equal(built, RF_ENOENT);
+
+    /* x has not caught up: no completion */
+    assert_int_equal(reassign_complete(f), RF_ENOENT);
+
+    /* an in-flight target survives snapshot -> restore byte for byte */
+    uint8_t *snap, *snap2;
+    size_t len, len2;
+    assert_int_equal(rf_meta_snapshot(f->img, &snap, &len), 0);
+    struct rf_meta_image *copy = rf_meta_image_new();
+    assert_int_equal(rf_meta_restore(copy, snap, len), 0);
+    assert_int_equal(rf_meta_hash(copy), rf_meta_hash(f->img));
+    assert_int_equal(rf_meta_snapshot(copy, &snap2, &len2), 0);
+    assert_int_equal(len, len2);
+    assert_memory_equal(snap, snap2, len);
+    assert_int_equal(rf_meta_reassigning_count(copy), 1);
+    rf_meta_image_free(copy);
+    rf_free(snap);
+    rf_free(snap2);
+
+    /* the leader adds x to the ISR: the target is carried through */
+    int32_t isr4[4] = {r0, r1, r2, x};
+    assert_int_equal(alter_isr(f, "mv", 0, r0, 0, pe + 1, isr4, 4, true),
+                     E(NONE));
+    mp = part_of(f, "mv", 0);
+    assert_list(mp.target, mp.n_target, target, 3);
+
+    /* complete: replicas = target, r0 out of the ISR, r1 leads */
+    assert_int_equal(reassign_complete(f), 0);
+    mp = part_of(f, "mv", 0);
+    assert_list(mp.replicas, mp.n_replicas, target, 3);
+    int32_t isr3[3] = {r1, r2, x};
+    assert_list(mp.isr, mp.n_isr, isr3, 3);
+    assert_int_equal(mp.leader, r1);
+    assert_int_equal(mp.leader_epoch, 1);
+    assert_int_equal(mp.partition_epoch, pe + 3);
+    assert_int_equal(mp.n_target, 0);
+    assert_null(mp.target);
+    assert_int_equal(rf_meta_reassigning_count(f->img), 0);
+    assert_int_equal(reassign_complete(f), RF_ENOENT);
+}
+
+/* Shrink to {leader, x}: the leader stays; a new target replaces the old;
+ * a fence while moving keeps the target. */
+static void test_reassign_replace_fence_keep_leader(void **state)
+{
+    struct fx *f = *state;
+    add_brokers(f, 4, NULL);
+    assert_int_equal(create_topic(f, "kp", 1, 3), E(NONE));
+    struct rf_meta_partition mp = part_of(f, "kp", 0);
+    int32_t r0 = mp.replicas[0], r1 = mp.replicas[1], r2 = mp.replicas[2];
+    int32_t x = outsider(&mp, 4);
+    int32_t first[2] = {x, r1}, second[2] = {x, r0};
+    assert_int_equal(reassign(f, "kp", 0, first, 2, true, NULL), E(NONE));
+    /* replace the target: the replicas keep everyone until completion */
+    assert_int_equal(reassign(f, "kp", 0, second, 2, true, NULL), E(NONE));
+    mp = part_of(f, "kp", 0);
+    int32_t moving[4] = {r0, r1, r2, x};
+    assert_list(mp.replicas, mp.n_replicas, moving, 4);
+    assert_list(mp.target, mp.n_target, second, 2);
+
+    /* fence r2 (not leader, not in the target): the target stays */
+    fence(f, r2);
+    mp = part_of(f, "kp", 0);
+    assert_false(in_list(mp.isr, mp.n_isr, r2));
+    assert_list(mp.target, mp.n_target, second, 2);
+    assert_int_equal(reassign_complete(f), RF_ENOENT);
+
+    int32_t isr[3] = {r0, r1, x};
+    assert_int_equal(alter_isr(f, "kp", 0, r0, mp.leader_epoch,
+                               mp.partition_epoch, isr, 3, true),
+                     E(NONE));
+    assert_int_equal(reassign_complete(f), 0);
+    mp = part_of(f, "kp", 0);
+    assert_list(mp.replicas, mp.n_replicas, second, 2);
+    int32_t isr2[2] = {r0, x};
+    assert_list(mp.isr, mp.n_isr, isr2, 2);
+    assert_int_equal(mp.leader, r0); /* in the target: keeps leading */
+    assert_int_equal(mp.leader_epoch, 0);
+    assert_int_equal(mp.n_target, 0);
+}
+
+/* A completion built before a concurrent change applies is refused whole
+ * (stale partition epoch) and the rebuilt one completes. */
+static void test_reassign_complete_race(void **state)
+{
+    struct fx *f = *state;
+    add_brokers(f, 4, NULL);
+    assert_int_equal(create_topic(f, "rc", 1, 3), E(NONE));
+    struct rf_meta_partition mp = part_of(f, "rc", 0);
+    int32_t r0 = mp.replicas[0], r1 = mp.replicas[1], r2 = mp.replicas[2];
+    int32_t x = outsider(&mp, 4), target[3] = {x, r0, r1};
+    assert_int_equal(reassign(f, "rc", 0, target, 3, true, NULL), E(NONE));
+    int32_t isr4[4] = {r0, r1, r2, x};
+    assert_int_equal(alter_isr(f, "rc", 0, r0, 0, 1, isr4, 4, true), E(NONE));
+    Riffle__MetadataCommand stale = RIFFLE__METADATA_COMMAND__INIT;
+    assert_int_equal(rf_meta_build_reassign_complete(f->img, &stale), 0);
+    int32_t isr3[3] = {r0, r1, x}; /* the leader drops r2 meanwhile */
+    assert_int_equal(alter_isr(f, "rc", 0, r0, 0, 2, isr3, 3, true), E(NONE));
+    uint64_t h = state_hash(f->img);
+    assert_int_equal(apply_cmd(f, &stale), E(INVALID_UPDATE_VERSION));
+    assert_int_equal(state_hash(f->img), h);
+    assert_int_equal(part_of(f, "rc", 0).n_target, 3);
+    assert_int_equal(reassign_complete(f), 0);
+    mp = part_of(f, "rc", 0);
+    assert_list(mp.replicas, mp.n_replicas, target, 3);
+    assert_int_equal(mp.leader, r0);
+    assert_int_equal(mp.n_target, 0);
+}
+
+/* Apply refuses malformed target fields deterministically. */
+static void test_reassign_invalid_records(void **state)
+{
+    struct fx *f = *state;
+    struct rf_meta_topic mt;
+    add_brokers(f, 3, NULL);
+    assert_int_equal(create_topic(f, "iv", 1, 3), E(NONE));
+    assert_true(rf_meta_topic_get(f->img, "iv", &mt));
+    struct rf_meta_partition mp = part_of(f, "iv", 0);
+    int32_t big[RF_META_MAX_REPLICAS + 1];
+    for (int i = 0; i <= RF_META_MAX_REPLICAS; i++)
+        big[i] = mp.replicas[0];
+    const struct {
+        bool flag;
+        int32_t t[2];
+        const int32_t *tv;
+        size_t n;
+        int want;
+    } cases[] = {
+        {false, {1, 0}, NULL, 1, E(INVALID_REQUEST)},   /* list, no flag */
+        {true, {0, 0}, NULL, 0, E(INVALID_REPLICA_ASSIGNMENT)}, /* empty */
+        {true, {9, 0}, NULL, 1, E(INVALID_REPLICA_ASSIGNMENT)}, /* not replica */
+        {true, {1, 1}, NULL, 2, E(INVALID_REPLICA_ASSIGNMENT)}, /* duplicate */
+        {true, {0, 0}, big, RF_META_MAX_REPLICAS + 1,
+         E(INVALID_REPLICA_ASSIGNMENT)},
+        {true, {2, 3}, NULL, 2, E(NONE)},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        Riffle__MetadataCommand cmd = RIFFLE__METADATA_COMMAND__INIT;
+        mp = part_of(f, "iv", 0);
+        Riffle__PartitionChangeRecord *r = change_rec(&cmd, &mt.id, 0, &mp);
+        r->reassigning = cases[c].flag;
+        r->n_target_replicas = cases[c].n;
+        r->target_replicas = rf__meta_i32dup(
+            cases[c].tv ? cases[c].tv : cases[c].t, cases[c].n);
+        uint64_t h = state_hash(f->img);
+        assert_int_equal(apply_cmd(f, &cmd), cases[c].want);
+        if (cases[c].want != E(NONE))
+            assert_int_equal(state_hash(f->img), h);
+    }
+    assert_int_equal(part_of(f, "iv", 0).n_target, 2);
+
+    /* a snapshot whose target is not a subset of the replicas is refused
+     * and leaves the image as it was */
+    uint8_t *snap, *bad;
+    size_t len;
+    assert_int_equal(rf_meta_snapshot(f->img, &snap, &len), 0);
+    Riffle__MetadataImage *m = riffle__metadata_image__unpack(NULL, len, snap);
+    assert_non_null(m);
+    bool patched = false;
+    for (size_t i = 0; i < m->n_records; i++) {
+        if (m->records[i]->record_case == REC(PARTITION) &&
+            m->records[i]->partition->reassigning) {
+            m->records[i]->partition->target_replicas[0] = 9;
+            patched = true;
+        }
+    }
+    assert_true(patched);
+    len = riffle__metadata_image__get_packed_size(m);
+    bad = malloc(len + 1);
+    riffle__metadata_image__pack(m, bad);
+    uint64_t h = rf_meta_hash(f->img);
+    assert_int_equal(rf_meta_restore(f->img, bad, len), RF_EPARSE);
+    assert_int_equal(rf_meta_hash(f->img), h);
+    riffle__metadata_image__free_unpacked(m, NULL);
+    free(bad);
+    rf_free(snap);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
@@ -1628,6 +1965,11 @@ int main(void)
         T(test_invalid_other_records),
         T(test_deltas_and_history_overflow),
         T(test_history_byte_bound),
+        T(test_reassign_validation_table),
+        T(test_reassign_moves_off_leader),
+        T(test_reassign_replace_fence_keep_leader),
+        T(test_reassign_complete_race),
+        T(test_reassign_invalid_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
