@@ -85,9 +85,10 @@ int rf_kafka_request_decode(const void *p, size_t len, struct rf_arena *arena,
     if (blen < 0) {
         return (int)blen;
     }
-    if ((size_t)blen != rest) {
-        return RF_EPARSE; /* garbage after a well-formed body */
-    }
+    /* Bytes after a well-formed body are ignored, as Kafka brokers do:
+     * librdkafka 2.0.2's admin API sends some (ListGroups v4, OffsetFetch
+     * v7). Every field was read within the frame's bounds. */
+    req->trailing = rest - (size_t)blen;
     req->body = body;
     return 0;
 }

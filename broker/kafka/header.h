@@ -24,6 +24,7 @@ struct rf_kafka_req {
     struct rf_RequestHeader hdr;
     const struct rf_kafka_api *api; /* NULL for an unknown ApiKey */
     void *body; /* struct rf_<Api>Request in the arena, NULL on failure */
+    size_t trailing; /* bytes after the body, ignored */
 };
 
 /* Decode the request header at the start of a frame body (the bytes after

@@ -1,16 +1,20 @@
-/* kconn.c: Kafka connections: accept, size-checked framing, one request in
- * flight per connection, ordered responses, idle and partial-frame timeouts.
+/* kconn.c: Kafka connections: accept, size-checked framing, ordered
+ * responses, requests pipelined only when their handler allows it, idle and
+ * partial-frame timeouts.
  *
  * Happy path: bytes arrive in the listener's shared read buffer and are fed
- * to feed(): 4 size bytes, a size check, one allocation of exactly the frame,
- * the frame bytes, then the handler. While the handler works, reading is
- * stopped and bytes already received for later requests wait in `pending`.
- * The handler's answer is written and the next request is taken from
- * `pending` or the socket.
+ * to feed(): 4 size bytes, a size check, a frame buffer grown as bytes
+ * arrive, then the handler gets the request (struct rf_kconn, one per
+ * request, queued on its connection in arrival order). While the newest
+ * request is with its handler, reading is stopped and bytes already
+ * received for later requests wait in `pending`; a handler that calls
+ * rf_kconn_pipeline() (a Produce waiting for acks) lets the next request in
+ * meanwhile. Answers are written in request order: one given early waits
+ * for those before it (flush_answers).
  *
  * Failure modes: bad size, timeouts, read errors and EOF close the
  * connection (conn_close). A connection is freed once both its handles are
- * closed AND no request is with the handler (conn_maybe_free). */
+ * closed AND none of its requests is with a handler (conn_maybe_free). */
 #include "kconn.h"
 
 #include <stdio.h>
@@ -26,26 +30,46 @@
 #define WRITE_QUEUE_HIGH (16u * 1024u * 1024u)
 /* First allocation for a frame body; it doubles as the bytes arrive. */
 #define FRAME_FIRST_ALLOC (64u * 1024u)
+/* Pipelining bounds: requests and frame bytes held per connection. */
+#define PIPELINE_MAX_REQUESTS 64u
+#define PIPELINE_MAX_BYTES (64u * 1024u * 1024u)
 
 enum conn_state {
     CONN_READ_SIZE, /* waiting for (the rest of) the 4-byte size */
     CONN_READ_BODY, /* frame allocated, filling it */
-    CONN_HANDLER,   /* a request is with the handler */
 };
 
+struct kconn;
+
+/* One request, from its last byte read until its answer is written (or
+ * dropped): what handlers hold. */
 struct rf_kconn {
+    struct kconn *c;
+    uint8_t *frame;   /* owned */
+    size_t frame_len;
+    uint8_t *resp;    /* owned: an answer waiting for earlier ones */
+    size_t resp_len;
+    bool answered;
+    bool pipelined;   /* the handler lets later requests in */
+    struct rf_kconn *next;
+};
+
+struct kconn {
     struct rf_klistener *l;
     uv_tcp_t tcp;
     uv_timer_t timer;
     enum conn_state state;
     uint8_t size_buf[4];
     size_t size_got;
-    uint8_t *frame; /* owned; handed to the handler, freed after it answers */
+    uint8_t *frame; /* owned; the frame being read */
     size_t frame_cap; /* grows as bytes arrive, up to frame_len */
     size_t frame_len;
     size_t frame_got;
     struct rf_wr pending; /* bytes read past the current request */
     size_t pending_off;
+    struct rf_kconn *head, *tail; /* requests not yet answered and written */
+    unsigned nreq;
+    size_t held_bytes; /* frame bytes of those requests */
     int handles_open; /* tcp + timer not yet closed */
     bool closing;
     bool finishing; /* listener closing: flushing writes, then close */
@@ -55,7 +79,7 @@ struct rf_kconn {
                            re-enter it, the running loop continues */
     uint64_t id;
     char peer[64];
-    struct rf_kconn *prev, *next;
+    struct kconn *prev, *next;
 };
 
 struct rf_klistener {
@@ -64,7 +88,7 @@ struct rf_klistener {
     struct rf_klistener_opts opts;
     rf_kconn_request_cb cb;
     void *data;
-    struct rf_kconn *conns;
+    struct kconn *conns;
     uint32_t nconns;
     uint64_t next_id;
     uint64_t accepted; /* connections accepted since start (metrics) */
@@ -81,14 +105,13 @@ struct rf_klistener {
 struct write_req {
     uv_write_t req;
     uint8_t *frame; /* owned */
-    struct rf_kconn *conn;
+    struct kconn *conn;
 };
 
-static void conn_close(struct rf_kconn *conn, const char *why);
-static void conn_finish(struct rf_kconn *conn);
-static void stop_reading(struct rf_kconn *conn);
+static void conn_close(struct kconn *conn, const char *why);
+static void conn_finish(struct kconn *conn);
+static void stop_reading(struct kconn *conn);
 static void drain_timer_close(struct rf_klistener *l);
-static void conn_next(struct rf_kconn *conn);
 
 static void listener_handle_closed(struct rf_klistener *l)
 {
@@ -101,10 +124,10 @@ static void listener_handle_closed(struct rf_klistener *l)
     }
 }
 
-static void conn_maybe_free(struct rf_kconn *conn)
+static void conn_maybe_free(struct kconn *conn)
 {
     struct rf_klistener *l = conn->l;
-    if (conn->handles_open > 0 || conn->state == CONN_HANDLER)
+    if (conn->handles_open > 0 || conn->nreq > 0)
         return;
     rf_free(conn->frame);
     rf_wr_free(&conn->pending);
@@ -112,14 +135,33 @@ static void conn_maybe_free(struct rf_kconn *conn)
     listener_handle_closed(l);
 }
 
+/* The newest request holds the next one back: it is with its handler and
+ * did not allow pipelining, or the pipeline is full. */
+static bool blocked(const struct kconn *conn)
+{
+    const struct rf_kconn *t = conn->tail;
+    if (t == NULL)
+        return false;
+    return (!t->answered && !t->pipelined) ||
+           conn->nreq >= PIPELINE_MAX_REQUESTS ||
+           conn->held_bytes >= PIPELINE_MAX_BYTES;
+}
+
+/* A new request may be read now. */
+static bool can_take(const struct kconn *conn)
+{
+    return !conn->closing && !conn->finishing && !conn->l->closing &&
+           !blocked(conn);
+}
+
 static void conn_handle_closed(uv_handle_t *h)
 {
-    struct rf_kconn *conn = h->data;
+    struct kconn *conn = h->data;
     conn->handles_open--;
     conn_maybe_free(conn);
 }
 
-static void conn_close(struct rf_kconn *conn, const char *why)
+static void conn_close(struct kconn *conn, const char *why)
 {
     struct rf_klistener *l = conn->l;
     if (conn->closing)
@@ -143,7 +185,7 @@ static void conn_close(struct rf_kconn *conn, const char *why)
 
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
-    struct rf_kconn *conn = req->data;
+    struct kconn *conn = req->data;
     (void)status;
     rf_free(req);
     conn_close(conn, NULL);
@@ -152,7 +194,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 /* Graceful end while the listener closes: no new request is read, the
  * answers already queued are written out (uv_shutdown waits for them), then
  * the connection closes. */
-static void conn_finish(struct rf_kconn *conn)
+static void conn_finish(struct kconn *conn)
 {
     uv_shutdown_t *req;
     if (conn->closing || conn->finishing)
@@ -170,34 +212,55 @@ static void conn_finish(struct rf_kconn *conn)
 
 static void on_timeout(uv_timer_t *t)
 {
-    struct rf_kconn *conn = t->data;
+    struct kconn *conn = t->data;
     if (conn->state == CONN_READ_SIZE && conn->size_got == 0)
         conn_close(conn, "idle timeout");
     else
         conn_close(conn, "request not received in time");
 }
 
-static void arm_timer(struct rf_kconn *conn)
+static void arm_timer(struct kconn *conn)
 {
     const struct rf_klistener_opts *o = &conn->l->opts;
     if (conn->closing)
         return;
-    if (conn->state == CONN_HANDLER) {
-        uv_timer_stop(&conn->timer);
-        return;
+    if (conn->state == CONN_READ_SIZE && conn->size_got == 0) {
+        if (conn->nreq > 0) /* requests outstanding: not idle */
+            uv_timer_stop(&conn->timer);
+        else
+            uv_timer_start(&conn->timer, on_timeout, o->idle_timeout_ms, 0);
     }
-    if (conn->state == CONN_READ_SIZE && conn->size_got == 0)
-        uv_timer_start(&conn->timer, on_timeout, o->idle_timeout_ms, 0);
     /* mid-frame: the deadline set by feed() when its first byte arrived
      * keeps running (later reads must not push it back) */
 }
 
+/* A whole frame arrived: queue it as a request and hand it over. */
+static void dispatch(struct kconn *conn)
+{
+    struct rf_kconn *r = rf_calloc(1, sizeof *r);
+    r->c = conn;
+    r->frame = conn->frame;
+    r->frame_len = conn->frame_len;
+    conn->frame = NULL;
+    conn->state = CONN_READ_SIZE;
+    conn->size_got = 0;
+    if (conn->tail)
+        conn->tail->next = r;
+    else
+        conn->head = r;
+    conn->tail = r;
+    conn->nreq++;
+    conn->held_bytes += r->frame_len;
+    arm_timer(conn);
+    conn->l->cb(r, r->frame, r->frame_len, conn->l->data);
+}
+
 /* Feed received bytes into the frame state machine. Returns the number of
- * bytes consumed: it stops when a request goes to the handler. */
-static size_t feed(struct rf_kconn *conn, const uint8_t *p, size_t n)
+ * bytes consumed: it stops when a request holds the next one back. */
+static size_t feed(struct kconn *conn, const uint8_t *p, size_t n)
 {
     size_t used = 0;
-    while (used < n && !conn->closing && conn->state != CONN_HANDLER) {
+    while (used < n && can_take(conn)) {
         if (conn->state == CONN_READ_SIZE) {
             size_t take = 4 - conn->size_got;
             bool first = conn->size_got == 0;
@@ -248,19 +311,15 @@ static size_t feed(struct rf_kconn *conn, const uint8_t *p, size_t n)
         memcpy(conn->frame + conn->frame_got, p + used, take);
         conn->frame_got += take;
         used += take;
-        if (conn->frame_got == conn->frame_len) {
-            conn->state = CONN_HANDLER;
-            conn->size_got = 0;
-            arm_timer(conn);
-            conn->l->cb(conn, conn->frame, conn->frame_len, conn->l->data);
-        }
+        if (conn->frame_got == conn->frame_len)
+            dispatch(conn);
     }
     return used;
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    struct rf_kconn *conn = h->data;
+    struct kconn *conn = h->data;
     struct rf_klistener *l = conn->l;
     (void)suggested;
     if (l->read_buf_busy) { /* cannot happen on one loop; be safe */
@@ -273,7 +332,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = sizeof l->read_buf;
 }
 
-static void stop_reading(struct rf_kconn *conn)
+static void stop_reading(struct kconn *conn)
 {
     if (conn->reading) {
         uv_read_stop((uv_stream_t *)&conn->tcp);
@@ -283,7 +342,7 @@ static void stop_reading(struct rf_kconn *conn)
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
-    struct rf_kconn *conn = s->data;
+    struct kconn *conn = s->data;
     if (buf->base == (char *)conn->l->read_buf)
         conn->l->read_buf_busy = false;
     if (nread < 0) {
@@ -293,8 +352,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0)
         return;
     size_t n = (size_t)nread;
-    /* feed() may call the handler, which may answer (and even close) at
-     * once; conn stays allocated until its close callbacks run. */
+    /* feed() may call handlers, which may answer (and even close) at once;
+     * conn stays allocated until its close callbacks run. */
     conn->feeding = true;
     size_t used = feed(conn, (const uint8_t *)buf->base, n);
     conn->feeding = false;
@@ -303,14 +362,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (used < n) {
         rf_wr_bytes(&conn->pending, buf->base + used, n - used);
         stop_reading(conn);
-    } else if (conn->state == CONN_HANDLER) {
+    } else if (!can_take(conn)) {
         stop_reading(conn);
     } else {
         arm_timer(conn);
     }
 }
 
-static void start_reading(struct rf_kconn *conn)
+static void start_reading(struct kconn *conn)
 {
     if (conn->reading || conn->closing)
         return;
@@ -322,7 +381,7 @@ static void start_reading(struct rf_kconn *conn)
 }
 
 /* Take requests already received, then read more. */
-static void drain(struct rf_kconn *conn)
+static void drain(struct kconn *conn)
 {
     if (uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) >
         WRITE_QUEUE_HIGH) {
@@ -331,8 +390,7 @@ static void drain(struct rf_kconn *conn)
         return;
     }
     conn->feeding = true;
-    while (conn->pending_off < conn->pending.len && !conn->closing &&
-           conn->state != CONN_HANDLER) {
+    while (conn->pending_off < conn->pending.len && can_take(conn)) {
         conn->pending_off += feed(conn, conn->pending.base + conn->pending_off,
                                   conn->pending.len - conn->pending_off);
     }
@@ -341,7 +399,7 @@ static void drain(struct rf_kconn *conn)
         rf_wr_reset(&conn->pending);
         conn->pending_off = 0;
     }
-    if (conn->closing || conn->state == CONN_HANDLER)
+    if (!can_take(conn))
         return;
     arm_timer(conn);
     start_reading(conn);
@@ -349,38 +407,27 @@ static void drain(struct rf_kconn *conn)
 
 static void on_resume(uv_timer_t *t)
 {
-    struct rf_kconn *conn = t->data;
-    if (!conn->closing && conn->state != CONN_HANDLER)
+    struct kconn *conn = t->data;
+    if (can_take(conn))
         drain(conn);
 }
 
-/* The current request is finished: free it and take the next one. Never
- * from inside this call: handlers answer from their own loops (a group
- * coordinator walking its members, a wake-up list), and dispatching the
- * connection's next request there would let it change what they walk. A
- * feed() further up the stack continues by itself; otherwise the next
- * request starts on the next loop turn. */
-static void conn_next(struct rf_kconn *conn)
+/* Later requests may be taken now: on the next loop turn, never from
+ * inside the call that made it possible (handlers answer from their own
+ * loops: a group coordinator walking its members, a wake-up list, and
+ * dispatching the connection's next request there would let it change
+ * what they walk). A feed() further up the stack continues by itself; a
+ * connection still reading gets its bytes from on_read. */
+static void maybe_resume(struct kconn *conn)
 {
-    rf_free(conn->frame);
-    conn->frame = NULL;
-    conn->state = CONN_READ_SIZE;
-    if (conn->closing) {
-        conn_maybe_free(conn);
-        return;
-    }
-    if (conn->l->closing) { /* answered in time: flush it, then close */
-        conn_finish(conn);
-        return;
-    }
-    if (!conn->feeding)
+    if (!conn->feeding && !conn->reading && can_take(conn))
         uv_timer_start(&conn->timer, on_resume, 0, 0);
 }
 
 static void on_write(uv_write_t *req, int status)
 {
     struct write_req *w = (struct write_req *)req;
-    struct rf_kconn *conn = w->conn;
+    struct kconn *conn = w->conn;
     rf_free(w->frame);
     rf_free(w);
     if (status < 0 && status != UV_ECANCELED) {
@@ -391,23 +438,13 @@ static void on_write(uv_write_t *req, int status)
         uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) <=
             WRITE_QUEUE_HIGH) {
         conn->write_blocked = false;
-        drain(conn);
+        if (can_take(conn))
+            drain(conn);
     }
 }
 
-void rf_kconn_respond(struct rf_kconn *conn, uint8_t *frame, size_t len)
+static void write_frame(struct kconn *conn, uint8_t *frame, size_t len)
 {
-    if (conn->closing) {
-        rf_free(frame);
-        conn_next(conn);
-        return;
-    }
-    if (len < 4 || len - 4 > UINT32_MAX || rf_be32_load(frame) != len - 4) {
-        rf_free(frame);
-        conn_close(conn, "internal error: response frame size mismatch");
-        conn_next(conn);
-        return;
-    }
     struct write_req *w = rf_malloc(sizeof *w);
     uv_buf_t buf = uv_buf_init((char *)frame, (unsigned)len);
     w->frame = frame;
@@ -417,33 +454,95 @@ void rf_kconn_respond(struct rf_kconn *conn, uint8_t *frame, size_t len)
         rf_free(w);
         conn_close(conn, "write failed");
     }
-    conn_next(conn);
 }
 
-void rf_kconn_done(struct rf_kconn *conn)
+/* Write the answers at the head of the queue, in request order, and free
+ * their requests; then take the next request if nothing holds it back. */
+static void flush_answers(struct kconn *conn)
 {
-    conn_next(conn);
+    while (conn->head != NULL && conn->head->answered) {
+        struct rf_kconn *r = conn->head;
+        conn->head = r->next;
+        if (conn->head == NULL)
+            conn->tail = NULL;
+        conn->nreq--;
+        conn->held_bytes -= r->frame_len;
+        if (r->resp != NULL && !conn->closing)
+            write_frame(conn, r->resp, r->resp_len);
+        else
+            rf_free(r->resp);
+        rf_free(r->frame);
+        rf_free(r);
+    }
+    if (conn->closing) {
+        conn_maybe_free(conn);
+        return;
+    }
+    if (conn->l->closing) { /* answered in time: flush it, then close */
+        if (conn->nreq == 0)
+            conn_finish(conn);
+        return;
+    }
+    maybe_resume(conn);
 }
 
-void rf_kconn_close(struct rf_kconn *conn)
+static void answer(struct rf_kconn *r, uint8_t *frame, size_t len)
 {
-    conn_close(conn, "malformed request");
-    conn_next(conn);
+    r->answered = true;
+    r->resp = frame;
+    r->resp_len = len;
+    flush_answers(r->c);
 }
 
-bool rf_kconn_alive(const struct rf_kconn *conn)
+void rf_kconn_respond(struct rf_kconn *r, uint8_t *frame, size_t len)
 {
-    return !conn->closing;
+    if (r->c->closing) {
+        rf_free(frame);
+        answer(r, NULL, 0);
+        return;
+    }
+    if (len < 4 || len - 4 > UINT32_MAX || rf_be32_load(frame) != len - 4) {
+        rf_free(frame);
+        conn_close(r->c, "internal error: response frame size mismatch");
+        answer(r, NULL, 0);
+        return;
+    }
+    answer(r, frame, len);
 }
 
-const char *rf_kconn_peer(const struct rf_kconn *conn)
+void rf_kconn_done(struct rf_kconn *r)
 {
-    return conn->peer;
+    answer(r, NULL, 0);
 }
 
-uint64_t rf_kconn_id(const struct rf_kconn *conn)
+void rf_kconn_close(struct rf_kconn *r)
 {
-    return conn->id;
+    conn_close(r->c, "malformed request");
+    answer(r, NULL, 0);
+}
+
+void rf_kconn_pipeline(struct rf_kconn *r)
+{
+    if (r->answered || r->pipelined)
+        return;
+    r->pipelined = true;
+    if (r == r->c->tail && !r->c->closing)
+        maybe_resume(r->c);
+}
+
+bool rf_kconn_alive(const struct rf_kconn *r)
+{
+    return !r->c->closing;
+}
+
+const char *rf_kconn_peer(const struct rf_kconn *r)
+{
+    return r->c->peer;
+}
+
+uint64_t rf_kconn_id(const struct rf_kconn *r)
+{
+    return r->c->id;
 }
 
 static void peer_name(uv_tcp_t *tcp, char *out, size_t outsz)
@@ -479,7 +578,7 @@ static void failed_server_closed(uv_handle_t *h)
 static void on_connection(uv_stream_t *server, int status)
 {
     struct rf_klistener *l = server->data;
-    struct rf_kconn *conn;
+    struct kconn *conn;
     if (status < 0 || l->closing)
         return;
     if (l->nconns >= l->opts.max_connections) {
@@ -617,7 +716,7 @@ static void on_drain_timeout(uv_timer_t *t)
 void rf_klistener_close(struct rf_klistener *l, uint32_t drain_ms,
                         void (*cb)(void *data), void *data)
 {
-    struct rf_kconn *conn, *next;
+    struct kconn *conn, *next;
     l->closing = true;
     l->close_cb = cb;
     l->close_data = data;
@@ -633,8 +732,9 @@ void rf_klistener_close(struct rf_klistener *l, uint32_t drain_ms,
         next = conn->next;
         if (drain_ms == 0)
             conn_close(conn, NULL);
-        else if (conn->state != CONN_HANDLER)
+        else if (conn->nreq == 0)
             conn_finish(conn);
-        /* else: finished when its handler answers (conn_next) */
+        else /* finished when its last request is answered */
+            stop_reading(conn);
     }
 }

@@ -1,14 +1,16 @@
 /* kconn.h: the broker's Kafka listener: TCP connections carrying
- * size-prefixed Kafka frames, one request at a time per connection.
+ * size-prefixed Kafka frames, answered in request order.
  *
  * Happy path: the listener accepts a connection, reads a 4-byte big-endian
  * size, checks it against max_frame and the smallest possible request header
- * BEFORE allocating, reads the frame and hands it to the request callback.
- * Reading stops until the handler answers with rf_kconn_respond() (or
- * rf_kconn_done() for a request that gets no response, such as a Produce
- * with acks=0); then the next request is read. So responses leave in request
- * order, as Kafka clients require, and a slow handler pushes back on its
- * client only.
+ * BEFORE allocating, reads the frame and hands it to the request callback as
+ * a struct rf_kconn (one per request). Reading stops until the handler
+ * answers with rf_kconn_respond() (or rf_kconn_done() for a request that
+ * gets no response, such as a Produce with acks=0), unless the handler calls
+ * rf_kconn_pipeline(): then later requests are read and handled while it
+ * waits (at most 64 requests or 64 MiB of frames per connection). Responses
+ * leave in request order, as Kafka clients require, whatever order the
+ * handlers answer in; a slow handler pushes back on its client only.
  *
  * Failure modes: a size below the minimum header or above max_frame, a peer
  * that sends nothing for idle_timeout_ms between requests, or that takes
@@ -39,8 +41,9 @@ struct rf_klistener_opts {
     uint32_t partial_timeout_ms; /* a started frame must arrive within (0: 30000) */
 };
 
-/* frame is the request without its size prefix; it is owned by the
- * connection and stays valid until the handler answers. */
+/* conn is the request (its connection's peer and id are reached through
+ * it); frame is the request without its size prefix, owned by the listener
+ * and valid until the handler answers. */
 typedef void (*rf_kconn_request_cb)(struct rf_kconn *conn, uint8_t *frame,
                                     size_t len, void *data);
 
@@ -62,15 +65,21 @@ uint64_t rf_klistener_accepted(const struct rf_klistener *l);
 void rf_klistener_close(struct rf_klistener *l, uint32_t drain_ms,
                         void (*cb)(void *data), void *data);
 
-/* Answer the current request: frame (len bytes: the 4-byte big-endian size,
- * then the response) is taken: the connection frees it with rf_free on every
- * path. Then the next request is read. A frame whose size prefix does not
- * match len closes the connection (a bug, never sent). */
+/* Answer the request: frame (len bytes: the 4-byte big-endian size, then
+ * the response) is taken: the connection frees it with rf_free on every
+ * path. It is written once every earlier request is answered; the request
+ * is gone after this call. A frame whose size prefix does not match len
+ * closes the connection (a bug, never sent). */
 void rf_kconn_respond(struct rf_kconn *conn, uint8_t *frame, size_t len);
-/* Finish the current request without a response. */
+/* Finish the request without a response. */
 void rf_kconn_done(struct rf_kconn *conn);
 /* Answer nothing and close the connection (malformed request). */
 void rf_kconn_close(struct rf_kconn *conn);
+/* The handler keeps the request but lets the connection read and hand over
+ * the next ones meanwhile (a Produce waiting for acks: appends stay in
+ * arrival order because handlers start in that order). Never dispatches
+ * from inside this call. */
+void rf_kconn_pipeline(struct rf_kconn *conn);
 bool rf_kconn_alive(const struct rf_kconn *conn);
 /* "ip:port" of the peer, for logs. */
 const char *rf_kconn_peer(const struct rf_kconn *conn);

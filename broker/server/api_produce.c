@@ -376,6 +376,10 @@ static void produce_acks_all(struct rf_kreq *r,
     }
     uint64_t timeout = req->TimeoutMs > 0 ? (uint64_t)req->TimeoutMs : 0;
     uv_timer_start(&pr->timer, on_timer, timeout, 0);
+    /* Appended; the answer waits for replication and fdatasync. The
+     * connection's next Produce may append meanwhile, so one commit round
+     * serves every request in flight (answers stay in order). */
+    rf_kreq_pipeline(r);
 }
 
 void rf_api_produce(struct rf_kreq *r)

@@ -87,6 +87,11 @@ void rf_kreq_respond(struct rf_kreq *r, const void *body)
     kreq_free(r);
 }
 
+void rf_kreq_pipeline(struct rf_kreq *r)
+{
+    rf_kconn_pipeline(r->conn);
+}
+
 void rf_kreq_no_response(struct rf_kreq *r)
 {
     rf_kconn_done(r->conn);
@@ -243,6 +248,10 @@ void rf_server_on_frame(struct rf_kconn *conn, uint8_t *frame, size_t len,
         return;
     }
     log_request(r, "received");
+    if (r->req.trailing > 0)
+        RF_DEBUG("kafka request conn=%llu: %zu byte(s) after the body "
+                 "ignored", (unsigned long long)rf_kconn_id(conn),
+                 r->req.trailing);
     if (b->obs != NULL)
         rf_obs_request(b->obs, r);
     dispatch(r);

@@ -43,6 +43,9 @@ struct rf_kreq {
 void rf_kreq_respond(struct rf_kreq *r, const void *body);
 /* Finish r without a response, and free it. */
 void rf_kreq_no_response(struct rf_kreq *r);
+/* r waits (its handler answers later): let its connection's next requests
+ * be read and handled meanwhile; answers still leave in request order. */
+void rf_kreq_pipeline(struct rf_kreq *r);
 /* Answer nothing, close the connection (malformed request), free r. */
 void rf_kreq_close(struct rf_kreq *r);
 /* Arena allocation that aborts the request cleanly on exhaustion is not

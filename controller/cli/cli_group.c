@@ -8,10 +8,8 @@
  *             DescribeGroups), rd_kafka_ListConsumerGroupOffsets (OffsetFetch
  *             for every partition in the cluster's metadata) and
  *             rd_kafka_query_watermark_offsets (log end offsets)
- * rd_kafka_ListConsumerGroups and a partition-less ListConsumerGroupOffsets
- * are avoided: librdkafka 2.0.2 sends those requests (ListGroups v4,
- * OffsetFetch v7 for all topics) with bytes after the body, which the
- * broker refuses as malformed (Kafka brokers accept them).
+ * rd_kafka_list_groups is used rather than rd_kafka_ListConsumerGroups
+ * because it also gives protocol types and member counts.
  *
  * Happy path: metadata probe (is any broker reachable?), the requests,
  * print. Failure modes: no broker answers within --timeout ("no broker
@@ -303,9 +301,7 @@ static void list_print(struct grp_ctx *ctx, struct list_row *rows, size_t n)
 
 /* ListGroups through librdkafka's rd_kafka_list_groups (ListGroups v0 to
  * every broker, then DescribeGroups), which also gives the protocol type
- * and the members. rd_kafka_ListConsumerGroups is not used: librdkafka
- * 2.0.2 sends its ListGroups v4 with a byte after the body, which the
- * broker refuses (docs/groups.md). */
+ * and the members (rd_kafka_ListConsumerGroups gives neither). */
 static int cmd_group_list(struct grp_ctx *ctx)
 {
     const struct rd_kafka_group_list *gl = NULL;
@@ -408,9 +404,8 @@ static int describe_fetch(struct grp_ctx *ctx, struct describe *d)
 }
 
 /* Every partition of every non-internal topic in the cluster: what
- * ListConsumerGroupOffsets is asked about. (Asking with no partition list,
- * "all the group has", makes librdkafka 2.0.2 send an OffsetFetch v7 with
- * bytes after the body, which the broker refuses; see docs/groups.md.)
+ * ListConsumerGroupOffsets is asked about (only committed ones and the
+ * members' assigned partitions become rows).
  * Returns owned (rd_kafka_topic_partition_list_destroy) or NULL. */
 static rd_kafka_topic_partition_list_t *all_partitions(struct grp_ctx *ctx)
 {

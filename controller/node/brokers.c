@@ -7,6 +7,7 @@
  * failover). A fence or unfence command is in flight at most once per
  * broker. */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -86,6 +87,67 @@ static void unfence_done(struct rf_node *node,
             result);
 }
 
+/* "1,2,3" (at most what fits; "..." when cut). */
+static const char *ids_text(const int32_t *ids, size_t n, char *out,
+                            size_t outsz)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && used + 16 < outsz; i++)
+        used += (size_t)snprintf(out + used, outsz - used, "%s%d",
+                                 i ? "," : "", (int)ids[i]);
+    if (used + 16 >= outsz && n > 0)
+        snprintf(out + used, outsz - used, "...");
+    return out;
+}
+
+static bool same_ids(const int32_t *a, size_t na, const int32_t *b, size_t nb)
+{
+    return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+void rf__node_log_partition_changes(struct rf_node *node,
+                                    const Riffle__MetadataCommand *cmd,
+                                    const char *reason)
+{
+    for (size_t i = 0; i < cmd->n_records; i++) {
+        const Riffle__MetadataRecord *rec = cmd->records[i];
+        const Riffle__PartitionChangeRecord *pc;
+        struct rf_meta_topic t;
+        struct rf_meta_partition old;
+        struct rf_uuid id;
+        char isr0[96], isr1[96], rep1[96];
+
+        if (rec->record_case !=
+                RIFFLE__METADATA_RECORD__RECORD_PARTITION_CHANGE ||
+            rec->partition_change->topic_id.len != sizeof(id.b)) {
+            continue;
+        }
+        pc = rec->partition_change;
+        memcpy(id.b, pc->topic_id.data, sizeof(id.b));
+        if (!rf_meta_topic_get_by_id(node->img, &id, &t) ||
+            !rf_meta_partition_get(node->img, &id, pc->partition_id, &old)) {
+            continue;
+        }
+        bool isr_same = same_ids(old.isr, old.n_isr, pc->isr, pc->n_isr);
+        bool rep_same = same_ids(old.replicas, old.n_replicas, pc->replicas,
+                                 pc->n_replicas);
+        if (old.leader == pc->leader && isr_same && rep_same) {
+            continue;
+        }
+        RF_INFO("tp=%s-%d: leader %d -> %d epoch=%d isr %s -> %s%s%s "
+                "reason=\"%s\"",
+                t.name, (int)pc->partition_id, (int)old.leader,
+                (int)pc->leader, (int)pc->leader_epoch,
+                ids_text(old.isr, old.n_isr, isr0, sizeof(isr0)),
+                ids_text(pc->isr, pc->n_isr, isr1, sizeof(isr1)),
+                rep_same ? "" : " replicas ",
+                rep_same ? "" : ids_text(pc->replicas, pc->n_replicas, rep1,
+                                         sizeof(rep1)),
+                reason);
+    }
+}
+
 static void fence(struct rf_node *node,
                   struct rf_node_session *s,
                   const char *why)
@@ -96,7 +158,11 @@ static void fence(struct rf_node *node,
         return;
     }
     if (rf_meta_build_fence(node->img, &node->defs, s->broker_id, &cmd) == 0) {
+        char reason[96];
         RF_INFO("fencing broker=%d reason=%s", s->broker_id, why);
+        snprintf(reason, sizeof(reason), "broker %d fenced: %s",
+                 s->broker_id, why);
+        rf__node_log_partition_changes(node, &cmd, reason);
         if (rf__node_submit(node, &cmd, NULL, fence_done,
                             (void *)(intptr_t)s->broker_id) == 0) {
             s->fence_inflight = true;
@@ -241,7 +307,9 @@ void rf__node_rebalance(struct rf_node *node, uint64_t now_ms)
     node->next_rebalance_ms =
         now_ms + (uint64_t)node->conf->imbalance_check_interval_s * 1000u;
     if (rf_meta_build_preferred_leaders(node->img, &cmd) == 0 &&
-        rf__node_submit(node, &cmd, NULL, rebalance_done, NULL) == 0) {
+        (rf__node_log_partition_changes(node, &cmd,
+                                        "preferred leader election"),
+         rf__node_submit(node, &cmd, NULL, rebalance_done, NULL) == 0)) {
         node->rebalance_inflight = true;
     }
     rf_meta_command_free(&cmd);

@@ -159,6 +159,11 @@ void rf__node_describe_cluster(struct rf_node *node,
 /* brokers.c */
 void rf__node_sessions_reset(struct rf_node *node, uint64_t now_ms);
 void rf__node_sessions_check(struct rf_node *node, uint64_t now_ms);
+/* One info line per partition whose leader, ISR or replicas cmd changes
+ * (against the current image), with the reason; before submitting it. */
+void rf__node_log_partition_changes(struct rf_node *node,
+                                    const Riffle__MetadataCommand *cmd,
+                                    const char *reason);
 /* rf_rpc_server_opts.on_conn_closed of the controller RPC listener. */
 void rf__node_conn_closed(struct rf_rpc_server *srv, uint64_t conn_id);
 void rf__node_sessions_free(struct rf_node *node);

@@ -38,6 +38,7 @@ void rf__node_reassign_check(struct rf_node *node)
     if (rv == RF_ENOENT) {
         node->reassign_seen = off;
     } else if (rv == 0) {
+        rf__node_log_partition_changes(node, &cmd, "reassignment complete");
         rv = rf__node_submit(node, &cmd, NULL, complete_done, NULL);
         if (rv == 0) {
             node->reassign_inflight = true;

@@ -327,6 +327,12 @@ static void run_write(struct rf_node *node,
         pending_finish(p, RIFFLE__ERROR_CODE__INVALID_REQUEST, rf_strerror(rv));
         return;
     }
+    {
+        char reason[128];
+        snprintf(reason, sizeof(reason), "%s from %s",
+                 req->descriptor->short_name, rf_rpc_call_peer(p->call));
+        rf__node_log_partition_changes(node, &cmd, reason);
+    }
     rv = rf__node_submit(node, &cmd, rid, write_applied, p);
     rf_meta_command_free(&cmd);
     if (rv != 0) {

@@ -6,14 +6,17 @@ each triggers a rebalance after which nothing is lost or read twice (each
 record's offset is committed before the next poll); committed offsets
 survive a restart of the whole group.
 
-Usage: test_groups.py confluent|kafka-python|kafkajs|mixed|coordinator|admin
+Usage: test_groups.py c|confluent|kafka-python|kafkajs|mixed|coordinator|
+                      admin|failover
+  c: librdkafka from C (group_consumer.c, $RIFFLE_GROUP_CONSUMER_C).
   kafkajs: kafkajs 2.2.4 (installed from npm into $RIFFLE_NODE_DIR on
   first use, as tests/integration/broker/test_kafkajs.py does).
   mixed: kafka-python (JoinGroup v2) and librdkafka (v5) in one group with
   the range assignor.
   admin: ListGroups, DescribeGroups, OffsetFetch (all partitions) and
-  DeleteGroups through kafka-python's KafkaAdminClient and confluent-kafka's
-  list_groups; a deleted group stays deleted across a coordinator restart.
+  DeleteGroups through kafka-python's KafkaAdminClient, confluent-kafka's
+  list_groups and librdkafka's admin API in C (admin_calls.c); a deleted
+  group stays deleted across a coordinator restart.
   coordinator: the broker leading the group's __consumer_offsets partition
   is SIGKILLed and restarted; it reloads the commits from its log and the
   group resumes from them (replication factor 1 until the harness starts
@@ -57,6 +60,8 @@ class Member:
     def __init__(self, client, bs, assignor=None):
         argv = ["/usr/bin/python3", CONSUMER, client, bs, GROUP, TOPIC]
         env = None
+        if client == "c":
+            argv = [os.environ["RIFFLE_GROUP_CONSUMER_C"], bs, GROUP, TOPIC]
         if client == "kafkajs":
             argv = ["node", JS_CONSUMER, bs, GROUP, TOPIC]
             env = ensure_kafkajs()
@@ -278,6 +283,16 @@ def group_admin(bs, brokers):
         offs = k.list_consumer_group_offsets(GROUP)
         assert len(offs) == PARTS, offs
         assert sum(o.offset for o in offs.values()) == BATCH, offs
+        # librdkafka's admin API (C): its ListGroups v4 and all-topics
+        # OffsetFetch carry bytes after the body, which must be ignored.
+        r = subprocess.run([os.environ["RIFFLE_ADMIN_CALLS"], bs, GROUP],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "group %s Stable" % GROUP in r.stdout.splitlines(), r.stdout
+        offl = [ln.split() for ln in r.stdout.splitlines()
+                if ln.startswith("offset ")]
+        assert len(offl) == PARTS and \
+            sum(int(f[3]) for f in offl) == BATCH, r.stdout
         r = k.delete_consumer_groups([GROUP])
         assert r[0][0] == GROUP and r[0][1].errno == 68, r  # NON_EMPTY_GROUP
         for m in live:
@@ -370,7 +385,8 @@ def main():
     if which in ("coordinator", "admin", "failover"):
         clients = None
     else:
-        clients = {"confluent": ["confluent"] * 3,
+        clients = {"c": ["c"] * 3,
+                   "confluent": ["confluent"] * 3,
                    "kafka-python": ["kafka-python"] * 3,
                    "kafkajs": ["kafkajs"] * 3,
                    "mixed": ["kafka-python", "confluent",

@@ -47,6 +47,9 @@ struct delayed {
     size_t len;
 };
 
+/* Requests handed over and not yet answered, and the most at once. */
+static int outstanding, max_outstanding;
+
 /* Non-zero while rf_kconn_respond runs: the handler must never be entered
  * from inside it (the next request starts on a later loop turn). */
 static int in_respond;
@@ -71,6 +74,7 @@ static void delayed_closed(uv_handle_t *h)
 static void on_delay(uv_timer_t *t)
 {
     struct delayed *d = t->data;
+    outstanding--;
     echo(d->conn, d->frame, d->len); /* conn may be gone: must be safe */
     uv_close((uv_handle_t *)&d->timer, delayed_closed);
 }
@@ -83,14 +87,24 @@ static void handler(struct rf_kconn *conn, uint8_t *frame, size_t len,
     if (in_respond)
         reentered++;
     switch (frame[0]) {
-    case 'D': {
+    case 'D':   /* answers after 50 ms */
+    case 'P': { /* pipelined; answers after (30 - len) * 20 ms */
         struct delayed *d = rf_calloc(1, sizeof *d);
         d->conn = conn;
         d->frame = frame;
         d->len = len;
         uv_timer_init(&f->loop, &d->timer);
         d->timer.data = d;
-        uv_timer_start(&d->timer, on_delay, 50, 0);
+        if (++outstanding > max_outstanding)
+            max_outstanding = outstanding;
+        if (frame[0] == 'P') {
+            uv_timer_start(&d->timer, on_delay, (30 - len) * 20, 0);
+            in_respond++; /* rf_kconn_pipeline never dispatches inline */
+            rf_kconn_pipeline(conn);
+            in_respond--;
+        } else {
+            uv_timer_start(&d->timer, on_delay, 50, 0);
+        }
         break;
     }
     case 'N':
@@ -198,6 +212,28 @@ static void sc_pipelined_order(struct fixture *f)
     CHECK(f, read_response(fd, &len) == 'D' && len == 20);
     CHECK(f, read_response(fd, &len) == 'B' && len == 30);
     CHECK(f, read_response(fd, &len) == 'C' && len == 11);
+    close(fd);
+}
+
+/* Pipelined requests answered in reverse order still leave in request
+ * order; a request that does not pipeline holds the next one back. */
+static void sc_pipeline(struct fixture *f)
+{
+    uint8_t buf[512];
+    size_t n = 0, len;
+    int fd = client_connect(f);
+    CHECK(f, fd >= 0);
+    for (size_t i = 20; i < 25; i++)
+        n += make_frame(buf + n, 'P', i); /* answers 200, 180 ... 120 ms */
+    n += make_frame(buf + n, 'E', 15);    /* answered at once */
+    n += make_frame(buf + n, 'D', 16);    /* 50 ms, not pipelined */
+    n += make_frame(buf + n, 'F', 17);    /* waits for D's answer */
+    CHECK(f, send(fd, buf, n, 0) == (ssize_t)n);
+    for (size_t i = 20; i < 25; i++)
+        CHECK(f, read_response(fd, &len) == 'P' && len == i);
+    CHECK(f, read_response(fd, &len) == 'E' && len == 15);
+    CHECK(f, read_response(fd, &len) == 'D' && len == 16);
+    CHECK(f, read_response(fd, &len) == 'F' && len == 17);
     close(fd);
 }
 
@@ -377,6 +413,7 @@ static void run(void (*scenario)(struct fixture *),
     memset(&f, 0, sizeof f);
     f.scenario = scenario;
     reentered = 0;
+    outstanding = max_outstanding = 0;
     assert_int_equal(uv_loop_init(&f.loop), 0);
     assert_int_equal(rf_klistener_start(&f.loop, "127.0.0.1", 0, opts,
                                         handler, &f, &f.l, errmsg),
@@ -401,6 +438,15 @@ static void test_pipelined_order(void **state)
 {
     (void)state;
     run(sc_pipelined_order, NULL);
+}
+
+static void test_pipeline(void **state)
+{
+    (void)state;
+    run(sc_pipeline, NULL);
+    /* the five P and then D were with their handlers at once; F never
+     * joined them */
+    assert_int_equal(max_outstanding, 6);
 }
 
 static void test_size_limits(void **state)
@@ -468,6 +514,7 @@ static void test_bind_failure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_pipelined_order),
         cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_byte_at_a_time),

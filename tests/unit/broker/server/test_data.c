@@ -52,7 +52,7 @@ struct fx {
     struct rf_broker_conf conf;
     struct rf_broker b;
     /* what the fake front-end saw */
-    int answers, silent, closes;
+    int answers, silent, closes, pipelined;
     int16_t last_key, last_ver;
     struct rf_wr resp_wr;
     struct rf_arena resp_arena;
@@ -109,6 +109,12 @@ void rf_kreq_close(struct rf_kreq *r)
 {
     g->closes++;
     kreq_free(r);
+}
+
+void rf_kreq_pipeline(struct rf_kreq *r)
+{
+    (void)r;
+    g->pipelined++;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag,
@@ -759,6 +765,8 @@ static void test_produce_acks_all_waits_for_fsync(void **state)
     /* never answered from inside the handler: the fdatasync runs on the
      * flusher thread and reports back through the loop */
     assert_int_equal(f->answers, 0);
+    /* ... and lets the connection's next request in while it waits */
+    assert_int_equal(f->pipelined, 1);
     run_until(f, &f->answers, 1);
     assert_int_equal(produce_answer(f)->ErrorCode, K(NONE));
     assert_int_equal(produce_answer(f)->BaseOffset, 0);
