@@ -115,6 +115,24 @@ const char *rf_cli_error_name(int code);
  * one-line reason in errmsg on failure. Returns an RF_CLI_EXIT_* code. */
 int rf_cli_run(const struct rf_cli_args *args, char *errmsg);
 
+/* One controller command in progress (cli_run.c sets it up for every
+ * command file): the deadline starts at start_ms, output collects in out
+ * and goes to stdout once the command succeeded. */
+struct rf_ctlsync;
+struct rf_cli_ctx {
+    const struct rf_cli_args *args;
+    struct rf_ctlsync *sync;
+    uint64_t start_ms;
+    struct rf_wr out;
+    char *errmsg;
+};
+/* What is left of --timeout. */
+uint32_t rf_cli_remaining_ms(const struct rf_cli_ctx *ctx);
+/* Send env to the active controller (retries within the deadline) and
+ * check the answer as rf_cli_check_response; *resp owned on success. */
+int rf_cli_call_checked(struct rf_cli_ctx *ctx, Riffle__Envelope *env,
+                        int expected, Riffle__Envelope **resp);
+
 /* cli_group.c: run RF_CLI_GROUP_* against args->bootstrap with librdkafka's
  * admin API (groups live on the brokers); same contract as rf_cli_run. */
 int rf_cli_group_run(const struct rf_cli_args *args, char *errmsg);
@@ -123,7 +141,8 @@ int rf_cli_group_run(const struct rf_cli_args *args, char *errmsg);
  * arguments (PARTITION, ID, --replicas, --to; those flags with any other
  * command are an error). Returns 0 or RF_EINVAL with errmsg. */
 int rf_cli_partition_check(struct rf_cli_args *args, char *errmsg);
-/* Run RF_CLI_PARTITION_REASSIGN / RF_CLI_BROKER_DRAIN; as rf_cli_run. */
-int rf_cli_partition_run(const struct rf_cli_args *args, char *errmsg);
+/* Run RF_CLI_PARTITION_REASSIGN / RF_CLI_BROKER_DRAIN within ctx (output
+ * in ctx->out); 0 or an RF_E* code with ctx->errmsg set. */
+int rf_cli_partition_dispatch(struct rf_cli_ctx *ctx);
 
 #endif

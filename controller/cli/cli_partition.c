@@ -113,48 +113,9 @@ int rf_cli_partition_check(struct rf_cli_args *args, char *errmsg)
 
 /* ---- talking to the controller ---- */
 
-struct pctx {
-    const struct rf_cli_args *args;
-    struct rf_ctlsync *sync;
-    uint64_t start_ms;
-    struct rf_wr out;
-    char *errmsg;
-};
-
-static uint32_t remaining_ms(const struct pctx *ctx)
-{
-    uint64_t spent = rf_clock_mono_ms() - ctx->start_ms;
-
-    if (spent >= ctx->args->timeout_ms)
-        return 0;
-    return ctx->args->timeout_ms - (uint32_t)spent;
-}
-
-/* As cli_run.c: *resp owned on success. */
-static int call_checked(struct pctx *ctx, Riffle__Envelope *env, int expected,
-                        Riffle__Envelope **resp)
-{
-    int rv = rf_ctlsync_call(ctx->sync, env, remaining_ms(ctx), resp);
-
-    if (rv != 0) {
-        rf_errmsg_set(ctx->errmsg,
-                      "no answer from an active controller at %s within %u "
-                      "ms: %s",
-                      ctx->args->controllers, (unsigned)ctx->args->timeout_ms,
-                      rf_strerror(rv));
-        return rv;
-    }
-    rv = rf_cli_check_response(*resp, expected, ctx->errmsg);
-    if (rv != 0) {
-        riffle__envelope__free_unpacked(*resp, NULL);
-        *resp = NULL;
-    }
-    return rv;
-}
-
 /* Send items[0..n) in one AlterReassignments; 0 when every item was
  * accepted, else RF_EPROTO with the failed items in errmsg. */
-static int send_reassign(struct pctx *ctx,
+static int send_reassign(struct rf_cli_ctx *ctx,
                          Riffle__PartitionReassignment **items, size_t n)
 {
     Riffle__AlterReassignmentsRequest req =
@@ -172,11 +133,13 @@ static int send_reassign(struct pctx *ctx,
     req.partitions = items;
     env.body_case = RIFFLE__ENVELOPE__BODY_ALTER_REASSIGNMENTS_REQ;
     env.alter_reassignments_req = &req;
-    rv = call_checked(ctx, &env, RIFFLE__ENVELOPE__BODY_ALTER_REASSIGNMENTS_RESP,
-                      &resp);
+    rv = rf_cli_call_checked(ctx, &env,
+                             RIFFLE__ENVELOPE__BODY_ALTER_REASSIGNMENTS_RESP,
+                             &resp);
     if (rv != 0)
         return rv;
-    const Riffle__AlterReassignmentsResponse *r = resp->alter_reassignments_resp;
+    const Riffle__AlterReassignmentsResponse *r =
+        resp->alter_reassignments_resp;
     ctx->errmsg[0] = '\0';
     for (size_t i = 0; i < r->n_results; i++) {
         const Riffle__ReassignmentResult *res = r->results[i];
@@ -227,7 +190,7 @@ static void json_ints(struct rf_json *j, const int32_t *v, size_t n)
 
 /* ---- partition reassign ---- */
 
-static int cmd_reassign(struct pctx *ctx)
+static int cmd_reassign(struct rf_cli_ctx *ctx)
 {
     const struct rf_cli_args *a = ctx->args;
     Riffle__PartitionReassignment it = RIFFLE__PARTITION_REASSIGNMENT__INIT;
@@ -307,7 +270,7 @@ static bool has(const int32_t *v, size_t n, int32_t x)
 
 /* Candidates: unfenced brokers other than the drained one (and in --to when
  * given). Errors: the drained broker or a --to broker is not registered. */
-static int plan_candidates(struct pctx *ctx,
+static int plan_candidates(struct rf_cli_ctx *ctx,
                            const Riffle__DescribeClusterResponse *dc,
                            struct plan *pl)
 {
@@ -382,7 +345,7 @@ static struct load *pick(struct plan *pl, const int32_t *v, size_t n)
     return best;
 }
 
-static int plan_one(struct pctx *ctx, struct plan *pl, const char *topic,
+static int plan_one(struct rf_cli_ctx *ctx, struct plan *pl, const char *topic,
                     const Riffle__PartitionDescription *pd)
 {
     const int32_t *v;
@@ -417,7 +380,7 @@ static int plan_one(struct pctx *ctx, struct plan *pl, const char *topic,
     return 0;
 }
 
-static void drain_output(struct pctx *ctx, const struct plan *pl)
+static void drain_output(struct rf_cli_ctx *ctx, const struct plan *pl)
 {
     static const char *const hdr[] = {"TOPIC", "PARTITION", "REPLICAS",
                                       "TARGET"};
@@ -472,7 +435,7 @@ static void drain_output(struct pctx *ctx, const struct plan *pl)
 }
 
 /* Submit every move, DRAIN_CHUNK per request. */
-static int drain_submit(struct pctx *ctx, const struct plan *pl)
+static int drain_submit(struct rf_cli_ctx *ctx, const struct plan *pl)
 {
     Riffle__PartitionReassignment *its, **items;
     size_t n = pl->n_moves < DRAIN_CHUNK ? pl->n_moves : DRAIN_CHUNK;
@@ -498,7 +461,7 @@ static int drain_submit(struct pctx *ctx, const struct plan *pl)
     return rv;
 }
 
-static int cmd_drain(struct pctx *ctx)
+static int cmd_drain(struct rf_cli_ctx *ctx)
 {
     Riffle__DescribeClusterRequest dcr = RIFFLE__DESCRIBE_CLUSTER_REQUEST__INIT;
     Riffle__DescribeTopicsRequest dtr = RIFFLE__DESCRIBE_TOPICS_REQUEST__INIT;
@@ -509,16 +472,18 @@ static int cmd_drain(struct pctx *ctx)
     memset(&pl, 0, sizeof(pl));
     env.body_case = RIFFLE__ENVELOPE__BODY_DESCRIBE_CLUSTER_REQ;
     env.describe_cluster_req = &dcr;
-    rv = call_checked(ctx, &env, RIFFLE__ENVELOPE__BODY_DESCRIBE_CLUSTER_RESP,
-                      &cl);
+    rv = rf_cli_call_checked(ctx, &env,
+                             RIFFLE__ENVELOPE__BODY_DESCRIBE_CLUSTER_RESP,
+                             &cl);
     if (rv != 0)
         goto out;
     if ((rv = plan_candidates(ctx, cl->describe_cluster_resp, &pl)) != 0)
         goto out;
     env.body_case = RIFFLE__ENVELOPE__BODY_DESCRIBE_TOPICS_REQ;
     env.describe_topics_req = &dtr; /* no names: every topic */
-    rv = call_checked(ctx, &env, RIFFLE__ENVELOPE__BODY_DESCRIBE_TOPICS_RESP,
-                      &tp);
+    rv = rf_cli_call_checked(ctx, &env,
+                             RIFFLE__ENVELOPE__BODY_DESCRIBE_TOPICS_RESP,
+                             &tp);
     if (rv != 0)
         goto out;
     const Riffle__DescribeTopicsResponse *dt = tp->describe_topics_resp;
@@ -541,32 +506,8 @@ out:
     return rv;
 }
 
-int rf_cli_partition_run(const struct rf_cli_args *args, char *errmsg)
+int rf_cli_partition_dispatch(struct rf_cli_ctx *ctx)
 {
-    struct rf_hostport hps[RF_CTLCLIENT_MAX_ENDPOINTS];
-    struct pctx ctx;
-    int n, rv;
-
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.args = args;
-    ctx.errmsg = errmsg;
-    ctx.start_ms = rf_clock_mono_ms();
-    n = rf_hostport_list_parse(args->controllers, hps,
-                               RF_CTLCLIENT_MAX_ENDPOINTS);
-    if (n < 1 || rf_ctlsync_open(hps, n, NULL, &ctx.sync) != 0) {
-        rf_errmsg_set(errmsg, "bad controller list '%s'", args->controllers);
-        return RF_CLI_EXIT_USAGE;
-    }
-    rf_wr_init(&ctx.out, 4096);
-    rv = args->cmd == RF_CLI_BROKER_DRAIN ? cmd_drain(&ctx)
-                                          : cmd_reassign(&ctx);
-    rf_ctlsync_close(ctx.sync);
-    if (rv == 0 && ctx.out.len > 0 &&
-        (fwrite(ctx.out.base, 1, ctx.out.len, stdout) != ctx.out.len ||
-         fflush(stdout) != 0)) {
-        rf_errmsg_set(errmsg, "write to stdout failed");
-        rv = RF_EIO;
-    }
-    rf_wr_free(&ctx.out);
-    return rv == 0 ? RF_CLI_EXIT_OK : RF_CLI_EXIT_FAIL;
+    return ctx->args->cmd == RF_CLI_BROKER_DRAIN ? cmd_drain(ctx)
+                                                 : cmd_reassign(ctx);
 }

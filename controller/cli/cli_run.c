@@ -16,15 +16,7 @@
  * only costs this much (the queries run in parallel). */
 #define NODE_STATUS_DEADLINE_MS 1000u
 
-struct cli_ctx {
-    const struct rf_cli_args *args;
-    struct rf_ctlsync *sync;
-    uint64_t start_ms;
-    struct rf_wr out;
-    char *errmsg;
-};
-
-static uint32_t remaining_ms(const struct cli_ctx *ctx)
+uint32_t rf_cli_remaining_ms(const struct rf_cli_ctx *ctx)
 {
     uint64_t spent = rf_clock_mono_ms() - ctx->start_ms;
 
@@ -33,14 +25,10 @@ static uint32_t remaining_ms(const struct cli_ctx *ctx)
     return ctx->args->timeout_ms - (uint32_t)spent;
 }
 
-/* Send env to the active controller and check the answer's body, Status
- * and per-topic errors. *resp is returned owned on success. */
-static int call_checked(struct cli_ctx *ctx,
-                        Riffle__Envelope *env,
-                        int expected,
-                        Riffle__Envelope **resp)
+int rf_cli_call_checked(struct rf_cli_ctx *ctx, Riffle__Envelope *env,
+                        int expected, Riffle__Envelope **resp)
 {
-    int rv = rf_ctlsync_call(ctx->sync, env, remaining_ms(ctx), resp);
+    int rv = rf_ctlsync_call(ctx->sync, env, rf_cli_remaining_ms(ctx), resp);
 
     if (rv != 0) {
         rf_errmsg_set(ctx->errmsg,
@@ -60,7 +48,7 @@ static int call_checked(struct cli_ctx *ctx,
 
 /* Ask each controller DescribeCluster listed for its own Raft view; ns[i]
  * gets the answer or NULL. Returns the owned envelopes (n entries). */
-static Riffle__Envelope **query_nodes(struct cli_ctx *ctx,
+static Riffle__Envelope **query_nodes(struct rf_cli_ctx *ctx,
                                       const Riffle__DescribeClusterResponse *dc,
                                       const Riffle__NodeStatusResponse **ns)
 {
@@ -71,7 +59,7 @@ static Riffle__Envelope **query_nodes(struct cli_ctx *ctx,
     struct rf_ctlsync_op *ops = rf_calloc(n + 1, sizeof(*ops));
     size_t *op_of = rf_calloc(n + 1, sizeof(*op_of));
     Riffle__Envelope **resps = rf_calloc(n + 1, sizeof(*resps));
-    uint32_t deadline = remaining_ms(ctx);
+    uint32_t deadline = rf_cli_remaining_ms(ctx);
     const Riffle__Endpoint *ep;
     int target;
 
@@ -108,18 +96,19 @@ static Riffle__Envelope **query_nodes(struct cli_ctx *ctx,
     return resps;
 }
 
-static int describe_cluster(struct cli_ctx *ctx, Riffle__Envelope **resp)
+static int describe_cluster(struct rf_cli_ctx *ctx, Riffle__Envelope **resp)
 {
     Riffle__DescribeClusterRequest req = RIFFLE__DESCRIBE_CLUSTER_REQUEST__INIT;
     Riffle__Envelope env = RIFFLE__ENVELOPE__INIT;
 
     env.body_case = RIFFLE__ENVELOPE__BODY_DESCRIBE_CLUSTER_REQ;
     env.describe_cluster_req = &req;
-    return call_checked(ctx, &env, RIFFLE__ENVELOPE__BODY_DESCRIBE_CLUSTER_RESP,
-                        resp);
+    return rf_cli_call_checked(ctx, &env,
+                               RIFFLE__ENVELOPE__BODY_DESCRIBE_CLUSTER_RESP,
+                               resp);
 }
 
-static int cmd_cluster_status(struct cli_ctx *ctx)
+static int cmd_cluster_status(struct rf_cli_ctx *ctx)
 {
     const Riffle__DescribeClusterResponse *dc;
     const Riffle__NodeStatusResponse **ns;
@@ -143,7 +132,7 @@ static int cmd_cluster_status(struct cli_ctx *ctx)
     return 0;
 }
 
-static int cmd_broker_list(struct cli_ctx *ctx)
+static int cmd_broker_list(struct rf_cli_ctx *ctx)
 {
     Riffle__Envelope *resp;
     int rv;
@@ -155,7 +144,7 @@ static int cmd_broker_list(struct cli_ctx *ctx)
     return 0;
 }
 
-static int cmd_topic_create(struct cli_ctx *ctx, ProtobufCBinaryData rid)
+static int cmd_topic_create(struct rf_cli_ctx *ctx, ProtobufCBinaryData rid)
 {
     const struct rf_cli_args *a = ctx->args;
     Riffle__ConfigEntry cfg[RF_CLI_MAX_CONFIGS];
@@ -182,8 +171,9 @@ static int cmd_topic_create(struct cli_ctx *ctx, ProtobufCBinaryData rid)
     req.topics = topics;
     env.body_case = RIFFLE__ENVELOPE__BODY_CREATE_TOPICS_REQ;
     env.create_topics_req = &req;
-    rv = call_checked(ctx, &env, RIFFLE__ENVELOPE__BODY_CREATE_TOPICS_RESP,
-                      &resp);
+    rv = rf_cli_call_checked(ctx, &env,
+                             RIFFLE__ENVELOPE__BODY_CREATE_TOPICS_RESP,
+                             &resp);
     if (rv != 0)
         return rv;
     rf_cli_fmt_topic_created(resp->create_topics_resp, a->json, &ctx->out);
@@ -191,7 +181,7 @@ static int cmd_topic_create(struct cli_ctx *ctx, ProtobufCBinaryData rid)
     return 0;
 }
 
-static int cmd_topic_delete(struct cli_ctx *ctx, ProtobufCBinaryData rid)
+static int cmd_topic_delete(struct rf_cli_ctx *ctx, ProtobufCBinaryData rid)
 {
     Riffle__DeleteTopicsRequest req = RIFFLE__DELETE_TOPICS_REQUEST__INIT;
     Riffle__Envelope env = RIFFLE__ENVELOPE__INIT, *resp;
@@ -203,8 +193,9 @@ static int cmd_topic_delete(struct cli_ctx *ctx, ProtobufCBinaryData rid)
     req.names = names;
     env.body_case = RIFFLE__ENVELOPE__BODY_DELETE_TOPICS_REQ;
     env.delete_topics_req = &req;
-    rv = call_checked(ctx, &env, RIFFLE__ENVELOPE__BODY_DELETE_TOPICS_RESP,
-                      &resp);
+    rv = rf_cli_call_checked(ctx, &env,
+                             RIFFLE__ENVELOPE__BODY_DELETE_TOPICS_RESP,
+                             &resp);
     if (rv != 0)
         return rv;
     rf_cli_fmt_topic_deleted(resp->delete_topics_resp, ctx->args->json,
@@ -213,7 +204,7 @@ static int cmd_topic_delete(struct cli_ctx *ctx, ProtobufCBinaryData rid)
     return 0;
 }
 
-static int cmd_topic_list(struct cli_ctx *ctx)
+static int cmd_topic_list(struct rf_cli_ctx *ctx)
 {
     Riffle__ListTopicsRequest req = RIFFLE__LIST_TOPICS_REQUEST__INIT;
     Riffle__Envelope env = RIFFLE__ENVELOPE__INIT, *resp;
@@ -222,7 +213,8 @@ static int cmd_topic_list(struct cli_ctx *ctx)
     env.body_case = RIFFLE__ENVELOPE__BODY_LIST_TOPICS_REQ;
     env.list_topics_req = &req;
     rv =
-        call_checked(ctx, &env, RIFFLE__ENVELOPE__BODY_LIST_TOPICS_RESP, &resp);
+        rf_cli_call_checked(ctx, &env,
+                            RIFFLE__ENVELOPE__BODY_LIST_TOPICS_RESP, &resp);
     if (rv != 0)
         return rv;
     rf_cli_fmt_topic_list(resp->list_topics_resp, ctx->args->json, &ctx->out);
@@ -230,7 +222,7 @@ static int cmd_topic_list(struct cli_ctx *ctx)
     return 0;
 }
 
-static int cmd_topic_describe(struct cli_ctx *ctx)
+static int cmd_topic_describe(struct rf_cli_ctx *ctx)
 {
     Riffle__DescribeTopicsRequest req = RIFFLE__DESCRIBE_TOPICS_REQUEST__INIT;
     Riffle__Envelope env = RIFFLE__ENVELOPE__INIT, *resp;
@@ -243,8 +235,9 @@ static int cmd_topic_describe(struct cli_ctx *ctx)
     }
     env.body_case = RIFFLE__ENVELOPE__BODY_DESCRIBE_TOPICS_REQ;
     env.describe_topics_req = &req;
-    rv = call_checked(ctx, &env, RIFFLE__ENVELOPE__BODY_DESCRIBE_TOPICS_RESP,
-                      &resp);
+    rv = rf_cli_call_checked(ctx, &env,
+                             RIFFLE__ENVELOPE__BODY_DESCRIBE_TOPICS_RESP,
+                             &resp);
     if (rv != 0)
         return rv;
     rf_cli_fmt_topic_describe(resp->describe_topics_resp, ctx->args->json,
@@ -253,7 +246,7 @@ static int cmd_topic_describe(struct cli_ctx *ctx)
     return 0;
 }
 
-static int dispatch(struct cli_ctx *ctx)
+static int dispatch(struct rf_cli_ctx *ctx)
 {
     struct rf_uuid uuid;
     ProtobufCBinaryData rid;
@@ -285,14 +278,11 @@ static int dispatch(struct cli_ctx *ctx)
 int rf_cli_run(const struct rf_cli_args *args, char *errmsg)
 {
     struct rf_hostport hps[RF_CTLCLIENT_MAX_ENDPOINTS];
-    struct cli_ctx ctx;
+    struct rf_cli_ctx ctx;
     int n, rv;
 
     if (args->cmd == RF_CLI_GROUP_LIST || args->cmd == RF_CLI_GROUP_DESCRIBE)
         return rf_cli_group_run(args, errmsg);
-    if (args->cmd == RF_CLI_PARTITION_REASSIGN ||
-        args->cmd == RF_CLI_BROKER_DRAIN)
-        return rf_cli_partition_run(args, errmsg);
     memset(&ctx, 0, sizeof(ctx));
     ctx.args = args;
     ctx.errmsg = errmsg;
@@ -304,7 +294,10 @@ int rf_cli_run(const struct rf_cli_args *args, char *errmsg)
         return RF_CLI_EXIT_USAGE;
     }
     rf_wr_init(&ctx.out, 4096);
-    rv = dispatch(&ctx);
+    rv = args->cmd == RF_CLI_PARTITION_REASSIGN ||
+                 args->cmd == RF_CLI_BROKER_DRAIN
+             ? rf_cli_partition_dispatch(&ctx)
+             : dispatch(&ctx);
     rf_ctlsync_close(ctx.sync);
     if (rv == 0 && ctx.out.len > 0 &&
         (fwrite(ctx.out.base, 1, ctx.out.len, stdout) != ctx.out.len ||
