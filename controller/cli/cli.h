@@ -108,6 +108,11 @@ int rf_cli_check_response(const Riffle__Envelope *resp,
                           int expected,
                           char *errmsg);
 
+/* Append s / a formatted line (at most 1023 bytes) to out. */
+void rf_cli_put_str(struct rf_wr *out, const char *s);
+void rf_cli_putf(struct rf_wr *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Name of a controller ErrorCode ("TOPIC_ALREADY_EXISTS"); never NULL. */
 const char *rf_cli_error_name(int code);
 

@@ -90,14 +90,12 @@ static const char *broker_state_name(int state)
     }
 }
 
-static void put_str(struct rf_wr *out, const char *s)
+void rf_cli_put_str(struct rf_wr *out, const char *s)
 {
     rf_wr_bytes(out, s, strlen(s));
 }
 
-static void putf(struct rf_wr *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void putf(struct rf_wr *out, const char *fmt, ...)
+void rf_cli_putf(struct rf_wr *out, const char *fmt, ...)
 {
     char tmp[1024];
     va_list ap;
@@ -248,17 +246,17 @@ static void cluster_text(const Riffle__DescribeClusterResponse *dc,
     size_t i;
 
     fmt_id(dc->cluster_id, id);
-    putf(out, "Cluster ID:         %s\n", id[0] ? id : "-");
+    rf_cli_putf(out, "Cluster ID:         %s\n", id[0] ? id : "-");
     if (dc->active_controller_id > 0)
-        putf(out, "Active controller:  %" PRId32 "\n",
-             dc->active_controller_id);
+        rf_cli_putf(out, "Active controller:  %" PRId32 "\n",
+                    dc->active_controller_id);
     else
-        put_str(out, "Active controller:  none\n");
-    putf(out, "Metadata offset:    %" PRId64 "\n", dc->metadata_offset);
-    putf(out,
-         "Brokers:            %zu total, %zu unfenced, %zu fenced, "
-         "%zu in controlled shutdown\n\n",
-         c.total, c.unfenced, c.fenced, c.shutdown);
+        rf_cli_put_str(out, "Active controller:  none\n");
+    rf_cli_putf(out, "Metadata offset:    %" PRId64 "\n", dc->metadata_offset);
+    rf_cli_putf(out,
+                "Brokers:            %zu total, %zu unfenced, %zu fenced, "
+                "%zu in controlled shutdown\n\n",
+                c.total, c.unfenced, c.fenced, c.shutdown);
     rf_table_init(&t, 7, hdr);
     for (i = 0; i < dc->n_controllers; i++) {
         rf_table_addf(&t, "%" PRId32, rows[i].id);
@@ -497,13 +495,12 @@ static void describe_text_topic(struct rf_wr *out,
     size_t i;
 
     fmt_id(td->topic_id, id);
-    putf(out,
-         "Topic: %s  TopicId: %s  PartitionCount: %zu  Configs: ", td->name, id,
-         td->n_partitions);
+    rf_cli_putf(out, "Topic: %s  TopicId: %s  PartitionCount: %zu  Configs: ",
+                td->name, id, td->n_partitions);
     for (i = 0; i < td->n_configs; i++)
-        putf(out, "%s%s=%s", i ? "," : "", td->configs[i]->name,
-             td->configs[i]->value);
-    put_str(out, "\n");
+        rf_cli_putf(out, "%s%s=%s", i ? "," : "", td->configs[i]->name,
+                    td->configs[i]->value);
+    rf_cli_put_str(out, "\n");
     rf_table_init(&t, 7, hdr);
     for (i = 0; i < td->n_partitions; i++) {
         const Riffle__PartitionDescription *pd = td->partitions[i];
@@ -537,7 +534,7 @@ void rf_cli_fmt_topic_describe(const Riffle__DescribeTopicsResponse *dt,
     if (!json) {
         for (i = 0; i < dt->n_topics; i++) {
             if (i > 0)
-                put_str(out, "\n");
+                rf_cli_put_str(out, "\n");
             describe_text_topic(out, dt->topics[i]);
         }
         return;
@@ -571,10 +568,10 @@ void rf_cli_fmt_topic_created(const Riffle__CreateTopicsResponse *ct,
         const Riffle__CreateTopicResult *r = ct->topics[i];
         fmt_id(r->topic_id, id);
         if (!json) {
-            putf(out,
-                 "Created topic %s (TopicId %s, %" PRId32
-                 " partitions, replication factor %" PRId32 ")\n",
-                 r->name, id, r->num_partitions, r->replication_factor);
+            rf_cli_putf(out,
+                        "Created topic %s (TopicId %s, %" PRId32
+                        " partitions, replication factor %" PRId32 ")\n",
+                        r->name, id, r->num_partitions, r->replication_factor);
             continue;
         }
         rf_json_obj_begin(&j);
@@ -604,7 +601,7 @@ void rf_cli_fmt_topic_deleted(const Riffle__DeleteTopicsResponse *dt,
 
     if (!json) {
         for (i = 0; i < dt->n_topics; i++)
-            putf(out, "Deleted topic %s\n", dt->topics[i]->name);
+            rf_cli_putf(out, "Deleted topic %s\n", dt->topics[i]->name);
         return;
     }
     rf_json_init(&j, out);

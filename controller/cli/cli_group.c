@@ -71,26 +71,6 @@ static int remaining_ms(const struct grp_ctx *ctx)
     return (int)(ctx->args->timeout_ms - spent);
 }
 
-static void put_str(struct rf_wr *out, const char *s)
-{
-    rf_wr_bytes(out, s, strlen(s));
-}
-
-static void putf(struct rf_wr *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void putf(struct rf_wr *out, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        rf_wr_bytes(out, tmp,
-                    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
 
 /* A cell from a peer (group, member and client ids, hosts, topics) with
  * control characters shown as '?', so a client id cannot drive the
@@ -524,10 +504,10 @@ static void member_partitions(const rd_kafka_MemberDescription_t *m,
     int k;
 
     for (k = 0; tpl && k < tpl->cnt; k++)
-        putf(w, "%s%s-%" PRId32, k ? "," : "", tpl->elems[k].topic,
-             tpl->elems[k].partition);
+        rf_cli_putf(w, "%s%s-%" PRId32, k ? "," : "", tpl->elems[k].topic,
+                    tpl->elems[k].partition);
     if (tpl == NULL || tpl->cnt == 0)
-        put_str(w, "-");
+        rf_cli_put_str(w, "-");
     rf_wr_u8(w, '\0');
 }
 
@@ -600,20 +580,21 @@ static void describe_text(struct grp_ctx *ctx, const struct describe *d)
         rd_kafka_ConsumerGroupDescription_partition_assignor(g);
     char *safe = safe_dup(assignor ? assignor : "");
 
-    putf(&ctx->out, "Group:        %s\n", ctx->args->group);
-    putf(&ctx->out, "State:        %s\n",
-         state_name(rd_kafka_ConsumerGroupDescription_state(g)));
-    putf(&ctx->out, "Protocol:     %s%s%s\n", is_simple(g) ? "-" : "consumer",
-         safe[0] ? "/" : "", safe);
+    rf_cli_putf(&ctx->out, "Group:        %s\n", ctx->args->group);
+    rf_cli_putf(&ctx->out, "State:        %s\n",
+                state_name(rd_kafka_ConsumerGroupDescription_state(g)));
+    rf_cli_putf(&ctx->out, "Protocol:     %s%s%s\n",
+                is_simple(g) ? "-" : "consumer", safe[0] ? "/" : "", safe);
     rf_free(safe);
     if (coord) {
         safe = safe_dup(rd_kafka_Node_host(coord));
-        putf(&ctx->out, "Coordinator:  %d (%s:%u)\n", rd_kafka_Node_id(coord),
-             safe, (unsigned)rd_kafka_Node_port(coord));
+        rf_cli_putf(&ctx->out, "Coordinator:  %d (%s:%u)\n",
+                    rd_kafka_Node_id(coord), safe,
+                    (unsigned)rd_kafka_Node_port(coord));
         rf_free(safe);
     }
-    putf(&ctx->out, "Members:      %zu\n\n",
-         rd_kafka_ConsumerGroupDescription_member_count(g));
+    rf_cli_putf(&ctx->out, "Members:      %zu\n\n",
+                rd_kafka_ConsumerGroupDescription_member_count(g));
     text_members(&ctx->out, g);
     text_partitions(&ctx->out, d);
 }
