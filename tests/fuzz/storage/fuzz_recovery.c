@@ -58,6 +58,14 @@ static void clear_dir(void)
     closedir(d);
 }
 
+/* At exit (libFuzzer ends runs with exit()): leave no temp dir behind. */
+static void remove_dirs(void)
+{
+    clear_dir();
+    rmdir(part_dir);
+    rmdir(base_dir);
+}
+
 static void init_once(void)
 {
     if (fl != NULL) {
@@ -71,6 +79,7 @@ static void init_once(void)
         abort();
     }
     snprintf(part_dir, sizeof(part_dir), "%s/f-0", base_dir);
+    atexit(remove_dirs);
     uv_loop_init(&loop);
     if (rf_flusher_new(&loop, 1, &fl) != 0) {
         abort();
