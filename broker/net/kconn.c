@@ -483,6 +483,8 @@ static void flush_answers(struct kconn *conn)
             conn_finish(conn);
         return;
     }
+    if (conn->reading) /* pipelined: the idle clock restarts when idle */
+        arm_timer(conn);
     maybe_resume(conn);
 }
 

@@ -4,6 +4,7 @@
  * clean shutdown. The loop runs on the main thread; each scenario is a
  * blocking client on a second thread. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -272,16 +273,35 @@ static void sc_byte_at_a_time(struct fixture *f)
     close(fd);
 }
 
+/* The server closed fd (EOF or reset) within ms; a silent socket is not
+ * closed. */
+static int closed_within(int fd, int ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    uint8_t b;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t r = recv(fd, &b, 1, 0);
+    return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
 static void sc_timeouts(struct fixture *f)
 {
     uint8_t buf[64];
+    size_t len, n;
     int idle = client_connect(f), partial = client_connect(f);
+    int piped = client_connect(f);
     make_frame(buf, 'P', 30);
     CHECK(f, send(partial, buf, 6, 0) == 6); /* size + 2 body bytes */
+    /* a connection whose last request was pipelined idles out too */
+    n = make_frame(buf, 'P', 28); /* answered after 40 ms */
+    CHECK(f, send(piped, buf, n, 0) == (ssize_t)n);
+    CHECK(f, read_response(piped, &len) == 'P' && len == 28);
     CHECK(f, is_closed(partial));            /* partial timeout */
     CHECK(f, is_closed(idle));               /* idle timeout */
+    CHECK(f, closed_within(piped, 3000));    /* idle timeout (200 ms) */
     close(idle);
     close(partial);
+    close(piped);
 }
 
 static void sc_max_connections(struct fixture *f)
