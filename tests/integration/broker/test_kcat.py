@@ -97,8 +97,13 @@ def main():
             produce_consume(bs, topic, codec, wd)
             # librdkafka really compressed (it silently does not when the
             # broker's Produce range lacks v0): check what reached the logs.
+            # A batch that does not shrink is sent uncompressed on purpose
+            # (librdkafka keeps the smaller form), so codec 0 may appear
+            # beside the requested one, but the requested one must.
             got = stored_codecs(brokers, topic)
-            assert got == {CODEC_ID[codec]}, "%s: stored codecs %s" % (codec, got)
+            want = CODEC_ID[codec]
+            assert want in got and got <= {0, want}, \
+                "%s: stored codecs %s" % (codec, got)
         md = brokers.metadata()
         names = {t["topic"] for t in md["topics"]}
         assert {"kcat-none", "kcat-zstd"} <= names, names
