@@ -150,6 +150,10 @@ const struct rf_conf_opt rf_broker_conf_table[] = {
      "replication factor of __consumer_offsets (capped by live brokers)"},
     {"socket.request.max.bytes", RF_CONF_INT, "104857600", 1024, INT32_MAX,
      OFF(socket_request_max_bytes), NULL, "largest Kafka request frame"},
+    {"fetch.max.bytes", RF_CONF_INT, "57671680", 1024, INT32_MAX,
+     OFF(fetch_max_bytes), NULL,
+     "record bytes one Fetch answer holds at most (a client's MaxBytes is "
+     "capped to it)"},
     {"connections.max.idle.ms", RF_CONF_INT, "600000", 1000, INT32_MAX,
      OFF(connections_max_idle_ms), NULL, "close idle client connections"},
     {"max.connections", RF_CONF_INT, "10000", 1, 1000000,

@@ -36,6 +36,7 @@ struct rf_broker_conf {
     int64_t offsets_partitions;
     int64_t offsets_replication;
     int64_t socket_request_max_bytes;
+    int64_t fetch_max_bytes;
     int64_t connections_max_idle_ms;
     int64_t max_connections;
     int64_t request_timeout_ms;

@@ -145,7 +145,12 @@ static size_t build(struct fetch *f, bool *any_error)
 {
     struct budget b = {0};
     size_t k = 0;
+    /* The client's MaxBytes, capped by fetch.max.bytes: a response is
+     * built in memory (the first partition with data may still go over,
+     * KIP-74, so a consumer always progresses). */
     b.left = f->req->MaxBytes > 0 ? (size_t)f->req->MaxBytes : 0;
+    if (b.left > (size_t)f->r->b->conf->fetch_max_bytes)
+        b.left = (size_t)f->r->b->conf->fetch_max_bytes;
     rf_wr_reset(&f->data);
     for (int32_t i = 0; i < f->req->Topics.count; i++) {
         const struct rf_FetchRequest_FetchTopic *t = &f->req->Topics.items[i];

@@ -157,7 +157,8 @@ def check_admin(bs, brokers, ctl):
 def check_large(bs, brokers, ctl):
     """message.max.bytes set above what a partition log holds (64 MiB): a
     batch over 64 MiB is refused with MESSAGE_TOO_LARGE and stores nothing;
-    one over the 1 MiB default but within the limit is stored."""
+    one over the 1 MiB default but within the limit is stored, and read back
+    although fetch.max.bytes is 1 MiB."""
     from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
     topic = "py-large"
     ctl.ctl("create", topic, 1, 1)
@@ -199,7 +200,10 @@ def check_large(bs, brokers, ctl):
 
 def main():
     which = sys.argv[1]
-    extra = {"message.max.bytes": "1073741824"} if which == "large" else None
+    # "large": the 3 MiB record must still be consumed although an answer
+    # may hold only 1 MiB (fetch.max.bytes; the first batch may go over).
+    extra = {"message.max.bytes": "1073741824",
+             "fetch.max.bytes": "1048576"} if which == "large" else None
     with Workdir(prefix="riffle-py-") as wd:
         ctl = ControllerCluster(wd, n=3).start()
         ctl.wait_active()

@@ -148,6 +148,7 @@ static int fx_setup(void **state)
     f->defs.default_replication = 1;
     f->defs.max_partitions_per_topic = 1000;
     f->conf.message_max_bytes = 1048588;
+    f->conf.fetch_max_bytes = 57671680;
     f->conf.min_insync_replicas = 1;
     f->b.loop = &f->loop;
     f->b.conf = &f->conf;
@@ -952,6 +953,19 @@ static void test_fetch_size_limits(void **state)
     fetch(f, 11, -1, 0, 1, 1, s, 2);
     assert_int_equal(batches_in(&fetch_part(f, 0)->Records, &base, &last), 0);
     assert_int_equal(batches_in(&fetch_part(f, 1)->Records, &base, &last), 1);
+    /* fetch.max.bytes caps a client's larger MaxBytes: with a cap of one
+     * byte the answer is what MaxBytes 1 gives (first batch of the first
+     * partition with data), however much the client asks for */
+    s[0].offset = 0;
+    s[0].part_max = 1 << 20;
+    s[1].part_max = 1 << 20;
+    fetch(f, 11, -1, 0, 1, 1 << 30, s, 2);
+    assert_int_equal(batches_in(&fetch_part(f, 0)->Records, &base, &last), 3);
+    assert_int_equal(batches_in(&fetch_part(f, 1)->Records, &base, &last), 3);
+    f->conf.fetch_max_bytes = 1;
+    fetch(f, 11, -1, 0, 1, 1 << 30, s, 2);
+    assert_int_equal(batches_in(&fetch_part(f, 0)->Records, &base, &last), 1);
+    assert_int_equal(batches_in(&fetch_part(f, 1)->Records, &base, &last), 0);
 }
 
 static void test_fetch_high_watermark_cut(void **state)
