@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,14 +309,9 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    /* SIGTERM/SIGINT wait (pending) until their handlers run: a stop
-     * requested while the broker starts is a controlled shutdown too, not
-     * a death by signal. Threads started meanwhile keep them blocked. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    /* A stop requested while the broker starts waits for the handlers
+     * (threads started meanwhile keep the signals blocked). */
+    rf_log_hold_stop_signals(true);
     if (rf_broker_conf_load(&app.conf, config, NULL, errmsg) != 0) {
         fprintf(stderr, "riffle-broker: %s\n", errmsg);
         rf_broker_conf_free(&app.conf);
@@ -353,7 +347,7 @@ int main(int argc, char **argv)
     rf_api_group_start(&app.b);
     uv_signal_start(&app.sigterm, on_signal, SIGTERM);
     uv_signal_start(&app.sigint, on_signal, SIGINT);
-    pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+    rf_log_hold_stop_signals(false);
     RF_INFO("broker started broker=%d kafka=%s:%u", app.b.id,
             app.conf.kafka.host, app.conf.kafka.port);
     uv_run(&app.loop, UV_RUN_DEFAULT);

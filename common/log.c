@@ -1,6 +1,8 @@
 /* log.c: one-line structured log records to stderr. */
 #include "log.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,4 +91,33 @@ char *rf_log_escape(char *dst, size_t dstsz, const void *src, size_t n)
     }
     dst[o < dstsz ? o : dstsz - 1] = '\0';
     return dst;
+}
+
+char *rf_log_ids(char *dst, size_t dstsz, const int32_t *ids, size_t n)
+{
+    size_t used = 0;
+    if (dstsz == 0)
+        return dst;
+    dst[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        char one[16];
+        int len = snprintf(one, sizeof one, "%s%d", i ? "," : "", (int)ids[i]);
+        if (used + (size_t)len + 4 > dstsz) { /* room for "..." and NUL */
+            if (used + 4 <= dstsz)
+                memcpy(dst + used, "...", 4);
+            return dst;
+        }
+        memcpy(dst + used, one, (size_t)len + 1);
+        used += (size_t)len;
+    }
+    return dst;
+}
+
+void rf_log_hold_stop_signals(bool block)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }

@@ -2,7 +2,9 @@
 #ifndef RF_LOG_H
 #define RF_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum rf_log_level {
     RF_LOG_OFF = -1, /* for rf_log_set_level only: nothing is written */
@@ -42,5 +44,15 @@ void rf_log_set_proc(const char *proc);
  * else as \xNN, output truncated to fit dst (always NUL-terminated, "..."
  * appended when cut). Returns dst. Never log peer bytes any other way. */
 char *rf_log_escape(char *dst, size_t dstsz, const void *src, size_t n);
+
+/* Broker ids as "1,2,3" for a log line, truncated to fit dst ("..." when
+ * cut; always NUL-terminated; "" for none). Returns dst. */
+char *rf_log_ids(char *dst, size_t dstsz, const int32_t *ids, size_t n);
+
+/* SIGTERM and SIGINT held pending (block true) or delivered again (false),
+ * for the calling thread and the threads it starts later. A daemon holds
+ * them from the first line of main() until its handlers are installed, so
+ * a stop during start-up becomes a clean shutdown, not a death by signal. */
+void rf_log_hold_stop_signals(bool block);
 
 #endif

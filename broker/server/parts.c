@@ -483,20 +483,6 @@ static void count_isr_change(struct rf_parts *ps, const struct rf_part *p,
     ps->isr_expands += expand;
 }
 
-/* "1,2,3" into out (always NUL-terminated; "..." when cut). */
-static const char *ids_text(const int32_t *ids, size_t n, char *out,
-                            size_t outsz)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && used + 16 < outsz; i++)
-        used += (size_t)snprintf(out + used, outsz - used, "%s%" PRId32,
-                                 i ? "," : "", ids[i]);
-    if (used + 16 >= outsz && n > 0)
-        snprintf(out + used, outsz - used, "...");
-    return out;
-}
-
 /* One info line per leader or ISR change of a partition this broker
  * hosts (the controller logs why: a fence, a controlled shutdown, a
  * preferred-leader election, a reassignment, an AlterPartition). */
@@ -514,7 +500,7 @@ static void log_change(const struct rf_parts *ps, const struct rf_part *p,
     if (!first && p->leader == pd->leader &&
         p->leader_epoch == pd->leader_epoch && !isr_changed)
         return;
-    ids_text(pd->isr, pd->n_isr, isr, sizeof(isr));
+    rf_log_ids(isr, sizeof(isr), pd->isr, pd->n_isr);
     if (first || p->leader != pd->leader || p->leader_epoch != pd->leader_epoch)
         RF_INFO("tp=%s-%" PRId32 ": leader %" PRId32 " -> %" PRId32
                 " epoch=%" PRId32 " isr=%s role=%s",

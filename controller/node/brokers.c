@@ -87,20 +87,6 @@ static void unfence_done(struct rf_node *node,
             result);
 }
 
-/* "1,2,3" (at most what fits; "..." when cut). */
-static const char *ids_text(const int32_t *ids, size_t n, char *out,
-                            size_t outsz)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && used + 16 < outsz; i++)
-        used += (size_t)snprintf(out + used, outsz - used, "%s%d",
-                                 i ? "," : "", (int)ids[i]);
-    if (used + 16 >= outsz && n > 0)
-        snprintf(out + used, outsz - used, "...");
-    return out;
-}
-
 static bool same_ids(const int32_t *a, size_t na, const int32_t *b, size_t nb)
 {
     return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
@@ -139,11 +125,11 @@ void rf__node_log_partition_changes(struct rf_node *node,
                 "reason=\"%s\"",
                 t.name, (int)pc->partition_id, (int)old.leader,
                 (int)pc->leader, (int)pc->leader_epoch,
-                ids_text(old.isr, old.n_isr, isr0, sizeof(isr0)),
-                ids_text(pc->isr, pc->n_isr, isr1, sizeof(isr1)),
+                rf_log_ids(isr0, sizeof(isr0), old.isr, old.n_isr),
+                rf_log_ids(isr1, sizeof(isr1), pc->isr, pc->n_isr),
                 rep_same ? "" : " replicas ",
-                rep_same ? "" : ids_text(pc->replicas, pc->n_replicas, rep1,
-                                         sizeof(rep1)),
+                rep_same ? "" : rf_log_ids(rep1, sizeof(rep1), pc->replicas,
+                                           pc->n_replicas),
                 reason);
     }
 }

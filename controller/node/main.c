@@ -1,6 +1,4 @@
 /* main.c: riffle-controller entry point: parse args, load config, run. */
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,14 +43,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return 64;
     }
-    /* SIGTERM/SIGINT stay pending until the node's handlers run
-     * (start_services unblocks them): a stop requested while the node
-     * starts is a clean shutdown, not a death by signal. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    /* A stop requested while the node starts waits for its handlers
+     * (start_services releases the signals). */
+    rf_log_hold_stop_signals(true);
     if (rf_node_conf_load(&conf, path, NULL, errmsg) != 0) {
         fprintf(stderr, "riffle-controller: config: %s\n", errmsg);
         rf_node_conf_free(&conf);

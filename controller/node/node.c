@@ -12,8 +12,6 @@
 #include "node.h"
 
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,12 +607,8 @@ static int start_services(struct rf_node *node, char *errmsg)
     uv_timer_start(&node->tick, tick_cb, RF_NODE_TICK_MS, RF_NODE_TICK_MS);
     uv_signal_start(&node->sigterm, signal_cb, SIGTERM);
     uv_signal_start(&node->sigint, signal_cb, SIGINT);
-    /* main() blocked them until now (a stop during start waits here). */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+    /* main() held them until now (a stop during start waits here). */
+    rf_log_hold_stop_signals(false);
     return 0;
 }
 

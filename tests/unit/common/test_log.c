@@ -1,6 +1,7 @@
 /* test_log.c: errors table, errmsg prefixing, log escaping and levels,
  * clocks. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +54,58 @@ static void test_escape(void **state)
     assert_string_equal(out, "");
 }
 
+static void test_ids(void **state)
+{
+    static const int32_t ids[] = {1, 22, 333, -1, 2147483647};
+    static const struct {
+        size_t n, dstsz;
+        const char *want;
+    } cases[] = {
+        {0, 16, ""},
+        {1, 16, "1"},
+        {3, 16, "1,22,333"},
+        {4, 16, "1,22,333,-1"},
+        {5, 16, "1,22,333,-1..."}, /* cut to fit, with the ellipsis */
+        {5, 32, "1,22,333,-1,2147483647"},
+        {3, 5, "1..."},
+        {3, 4, "..."},
+        {2, 1, ""},
+    };
+    char out[32];
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(out, 'x', sizeof out);
+        rf_log_ids(out, cases[i].dstsz, ids, cases[i].n);
+        if (strcmp(out, cases[i].want) != 0)
+            fail_msg("case %zu: got '%s', want '%s'", i, out, cases[i].want);
+        assert_true(strlen(out) < cases[i].dstsz);
+    }
+}
+
+/* Held stop signals stay pending, and are delivered once released. */
+static volatile sig_atomic_t got_term;
+static void on_term(int sig)
+{
+    (void)sig;
+    got_term++;
+}
+
+static void test_hold_stop_signals(void **state)
+{
+    sigset_t pending;
+    (void)state;
+    signal(SIGTERM, on_term);
+    got_term = 0;
+    rf_log_hold_stop_signals(true);
+    raise(SIGTERM);
+    assert_int_equal(got_term, 0);
+    sigpending(&pending);
+    assert_true(sigismember(&pending, SIGTERM));
+    rf_log_hold_stop_signals(false);
+    assert_int_equal(got_term, 1);
+    signal(SIGTERM, SIG_DFL);
+}
+
 static void test_levels(void **state)
 {
     int level;
@@ -85,6 +138,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_table),
         cmocka_unit_test(test_errmsg_prefix),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_hold_stop_signals),
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_clock),
